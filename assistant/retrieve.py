@@ -1,0 +1,210 @@
+"""Question (+ history) → ranked clauses: explicit references first, then hybrid ranking."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .clauses import canonical_id
+from .config import RetrievalConfig
+from .corpus import LEAD_ALIAS, Corpus
+from .index import Index
+from .textnorm import nfkc
+
+_NUM = "0-9０-９"
+_KNUM = "一二三四五六七八九十"
+# 「第4の2の一」「指針第3の2」; 「法第二条」 (kanji, followed by 条/項/号) is a law article, not a clause.
+_GUIDELINE_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)((?:\s*の\s*[{_NUM}{_KNUM}]+)*)(の柱書き)?(?![{_NUM}]|\s*[条項号])")
+_ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
+_STANDARD_PART = re.compile(rf"(?<![A-Za-z])([{_ROMAN}]|IV|V|I{{1,3}})(?![A-Za-z])(?:\s*の\s*(?:第[{_KNUM}]+|柱書き))?")
+_STANDARD_NAME = re.compile(r"(措置)?基準|告示|standard", re.IGNORECASE)
+_FOLLOWUP = re.compile(
+    r"(それ|その|これ|この(?!指針)|あれ|そこ|そちら|上記|前述|さっき|先ほど|同じ|他には|ほかには|誰が|だれが|\bit\b|\bthat\b|\bthose\b|\bthey\b|\bthem\b|\bthis\b)",
+    re.IGNORECASE,
+)
+_EXCLUDING = re.compile(r"以外|ほかに|他に|他の|別の|other than|besides|apart from", re.IGNORECASE)
+_CITED = re.compile(r"[（(]((?:指針|基準)[^）)、,\s]+)[）)]")
+
+
+@dataclass
+class Hit:
+    clause_id: str
+    score: float
+    dense: float = 0.0
+    bm25: float = 0.0
+    explicit: bool = False
+
+
+@dataclass
+class Retrieval:
+    question: str
+    hits: list[Hit]
+    explicit: list[str] = field(default_factory=list)  # clause IDs named in the question
+    standard_refs: list[str] = field(default_factory=list)  # parts of 基準 named in the question
+    followup: bool = False
+    context_ids: list[str] = field(default_factory=list)  # clauses cited in the previous answer
+    part_tops: list[str] = field(default_factory=list)  # best clause of each ask of a compound question
+
+
+_PARAGRAPH_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)\s*(?:の|[（(])\s*第\s*([{_NUM}]+)\s*段落")
+
+
+def explicit_references(question: str, corpus: Corpus) -> list[str]:
+    """Clause IDs of the guideline named in the question, resolved against the corpus."""
+    out: list[str] = []
+    for m in _PARAGRAPH_REF.finditer(nfkc(question)):
+        clause = corpus.resolve(f"指針第{m.group(1)}（第{m.group(2)}段落）")
+        if clause is not None:
+            out.append(clause.id)
+    if out:
+        return out
+    for m in _GUIDELINE_REF.finditer(nfkc(question)):
+        cid = canonical_id(f"指針第{m.group(1)}{m.group(2)}")
+        clause = corpus.resolve(cid + (LEAD_ALIAS if m.group(3) else ""))
+        if clause is not None and clause.id not in out:
+            out.append(clause.id)
+    return out
+
+
+def standard_references(question: str) -> list[str]:
+    """Parts or items of the standard (基準Ⅲの第二…) the question names, as written."""
+    text = question
+    if not _STANDARD_NAME.search(nfkc(text)) and not re.search(rf"[{_ROMAN}]", text):
+        return []
+    refs = [m.group(0) for m in _STANDARD_PART.finditer(text)]
+    refs += re.findall(rf"(?:基準|告示)の?\s*第[{_KNUM}]+", text)
+    return refs
+
+
+def cited_in(history: list[dict]) -> list[str]:
+    """Clause IDs cited in the last assistant turn."""
+    for turn in reversed(history or []):
+        if turn.get("role") == "assistant":
+            return list(dict.fromkeys(_CITED.findall(nfkc(turn.get("content", "")).replace("(", "（").replace(")", "）"))))
+    return []
+
+
+def last_user_turn(history: list[dict]) -> str:
+    for turn in reversed(history or []):
+        if turn.get("role") == "user":
+            return turn.get("content", "")
+    return ""
+
+
+def is_followup(question: str, history: list[dict]) -> bool:
+    return bool(history) and (bool(_FOLLOWUP.search(question)) or len(question.strip()) <= 12)
+
+
+def _minmax(scores: dict[str, float]) -> dict[str, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-9:
+        return {k: 0.0 for k in scores}
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def _scaled_bm25(scores: dict[str, float]) -> dict[str, float]:
+    hi = max(scores.values(), default=0.0)
+    return {k: (v / hi if hi > 0 else 0.0) for k, v in scores.items()}
+
+
+def rank(index: Index, text: str, cfg: RetrievalConfig) -> list[Hit]:
+    """Rank every clause for one query text under the configured mode."""
+    dense = index.dense_scores(text) if cfg.mode in ("dense", "hybrid") else {}
+    bm25 = index.bm25_scores(index.tokenizer.terms(text)) if cfg.mode in ("bm25", "hybrid") else {}
+    if cfg.mode == "dense":
+        fused = dict(dense)
+    elif cfg.mode == "bm25":
+        fused = dict(bm25)
+    else:
+        # Score fusion, not rank fusion: on paraphrased questions BM25's ranks are noisy,
+        # and min-max scaled scores keep how sure each side is.
+        d, b = _minmax(dense), _scaled_bm25(bm25)
+        w = cfg.dense_weight
+        fused = {cid: w * d.get(cid, 0.0) + (1 - w) * b.get(cid, 0.0) for cid in index.ids}
+    hits = [Hit(cid, fused.get(cid, 0.0), dense.get(cid, 0.0), bm25.get(cid, 0.0)) for cid in index.ids]
+    hits.sort(key=lambda h: (-h.score, index.ids.index(h.clause_id)))
+    return hits
+
+
+_PART_SPLIT = re.compile(r"[？?。]|と、|あと、|また、|、それと|、それぞれ|\band also\b|;")
+MIN_PART_CHARS = 8
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate asks of a compound question (「Aと、Bについて教えて」), or [] for a simple one."""
+    parts = [p.strip() for p in _PART_SPLIT.split(question) if len(p.strip()) >= MIN_PART_CHARS]
+    return parts if len(parts) >= 2 else []
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def retrieve(
+    index: Index,
+    question: str,
+    cfg: RetrievalConfig,
+    history: list[dict] | None = None,
+    expand: Callable[[str], str] = _identity,
+) -> Retrieval:
+    """Rank clauses for a question; ``expand`` adds glossary terms to each query text."""
+    history = history or []
+    corpus = index.corpus
+    hits = rank(index, expand(question), cfg)
+    parts = question_parts(question)
+    if parts:
+        # Each ask of a compound question gets its own ranking; a clause keeps its best score,
+        # so the second ask is not drowned by the first.
+        by_id = {h.clause_id: h for h in hits}
+        part_tops: list[str] = []
+        for part in parts:
+            ranked = rank(index, expand(part), cfg)
+            if ranked[0].clause_id not in part_tops:
+                part_tops.append(ranked[0].clause_id)
+            for h in ranked:
+                by_id[h.clause_id].score = max(by_id[h.clause_id].score, h.score)
+        hits.sort(key=lambda h: -h.score)
+    else:
+        part_tops = []
+    followup = bool(history)
+    context_ids: list[str] = []
+    if followup:
+        # A question asked mid-conversation borrows the previous turn's topic: blend the
+        # previous question's ranking and favour the section the previous answer cited.
+        # Anaphora (それ, その中で…) makes the link certain; without it the pull is halved.
+        weight = cfg.history_weight * (1.0 if is_followup(question, history) else 0.5)
+        excluding = bool(_EXCLUDING.search(question))
+        context_ids = [corpus.resolve(c).id for c in cited_in(history) if corpus.exists(c)]
+        previous = last_user_turn(history)
+        prev_scores = {h.clause_id: h.score for h in rank(index, expand(previous), cfg)} if previous else {}
+        near: set[str] = set()
+        for cid in context_ids:
+            clause = corpus.resolve(cid)
+            if clause.children:  # a lead text: the follow-up is about one of its items
+                near.update([clause.id, *corpus.descendants(clause.id)])
+            elif clause.parent:  # an item: the follow-up is about it or a sibling
+                near.update(corpus.descendants(clause.parent))
+        for h in hits:
+            h.score += weight * prev_scores.get(h.clause_id, 0.0)
+            if h.clause_id in near:
+                h.score += weight
+            if excluding and h.clause_id in context_ids:
+                h.score -= 1.0  # 「ネット以外に」: the user has already seen this one
+        hits.sort(key=lambda h: -h.score)
+    explicit = explicit_references(question, corpus) if cfg.explicit_refs else []
+    if explicit:
+        pinned = []
+        for cid in explicit:
+            # A heading names a group: pin its content clauses in order.
+            targets = [cid] if corpus.resolve(cid).kind != "heading" else corpus.descendants(cid)
+            pinned.extend(t for t in targets if t in index.ids and t not in pinned)
+        top = max((h.score for h in hits), default=0.0)
+        by_id = {h.clause_id: h for h in hits}
+        for n, cid in enumerate(pinned):
+            by_id[cid].score = top + 1.0 + (len(pinned) - n) * 1e-3
+            by_id[cid].explicit = True
+        hits.sort(key=lambda h: -h.score)
+    return Retrieval(question, hits, explicit, standard_references(question), followup, context_ids, part_tops)

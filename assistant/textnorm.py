@@ -1,0 +1,56 @@
+"""Text normalisation shared by parsing, search and quote verification."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+TERMINATORS = ("。", "。）", "。」", "．")
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize(text: str) -> str:
+    """NFKC with whitespace runs collapsed to one space (for display and search)."""
+    return _WS.sub(" ", nfkc(text)).strip()
+
+
+def match_form(text: str) -> str:
+    """The form quotes are compared in: NFKC, all whitespace removed.
+
+    Japanese legal text carries no meaningful spaces, and PDF extraction inserts
+    them at line breaks, so dropping them all is the only stable comparison.
+    """
+    return _WS.sub("", nfkc(text))
+
+
+def is_verbatim(quote: str, source: str) -> bool:
+    """True when ``quote`` is a non-empty substring of ``source`` after normalisation."""
+    q = match_form(quote)
+    return bool(q) and q in match_form(source)
+
+
+def ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith(TERMINATORS)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Japanese text after 。 while keeping 。 inside brackets with its sentence."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "（(「『":
+            depth += 1
+        elif ch in "）)」』":
+            depth = max(0, depth - 1)
+        elif ch == "。" and depth == 0:
+            out.append(text[start : i + 1])
+            start = i + 1
+    tail = text[start:]
+    if tail.strip():
+        out.append(tail)
+    return [s.strip() for s in out if s.strip()]

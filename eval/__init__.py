@@ -1,0 +1,1 @@
+"""Fidelity eval harness for TICS Assistant (``python -m eval``)."""

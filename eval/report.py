@@ -1,0 +1,120 @@
+"""Render an eval report: a terminal table, Markdown, and an SVG chart comparing configs."""
+
+from __future__ import annotations
+
+from html import escape
+
+ROWS = [
+    ("recall_at_1", "Recall@1"),
+    ("recall_at_5", "Recall@5"),
+    ("mrr", "MRR"),
+    ("ndcg_at_5", "nDCG@5"),
+    ("citation_precision", "引用の適合率"),
+    ("citation_recall", "引用の再現率"),
+    ("quote_fidelity", "引用の原文一致率"),
+    ("unknown_clause_ids", "存在しない条項ID（件）"),
+    ("must_include", "must_include 充足率"),
+    ("correct_refusal_rate", "正しい拒否率"),
+    ("false_refusal_rate", "誤った拒否率"),
+    ("latency_p50_ms", "レイテンシ p50 (ms)"),
+    ("latency_p95_ms", "レイテンシ p95 (ms)"),
+]
+CHART_METRICS = ["recall_at_1", "recall_at_5", "mrr", "citation_recall", "quote_fidelity", "correct_refusal_rate"]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3f}" if v <= 1.0 else f"{v:.1f}"
+    return str(v)
+
+
+def _width(s: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
+
+
+def _pad(s: str, n: int) -> str:
+    return s + " " * max(0, n - _width(s))
+
+
+def terminal_table(report: dict) -> str:
+    names = list(report["configs"])
+    label_w = max(_width(lbl) for _, lbl in ROWS) + 2
+    col_w = max(12, *(len(n) + 2 for n in names))
+    lines = [_pad("指標", label_w) + "".join(_pad(n, col_w) for n in names)]
+    lines.append("-" * (label_w + col_w * len(names)))
+    for key, label in ROWS:
+        lines.append(_pad(label, label_w) + "".join(_pad(_fmt(report["configs"][n]["summary"][key]), col_w) for n in names))
+    first = report["configs"][names[0]]["summary"]
+    lines.append(f"ケース {first['cases']} 件（回答 {first['answerable']}、拒否 {first['refusal_cases']}）／ピーク RSS {report['peak_rss_mb']} MB")
+    gated = report["gated_config"]
+    failures = report["configs"][gated]["failures"]
+    if failures:
+        lines.append(f"\n失敗したケース（{gated}、{len(failures)} 件）:")
+        for f in failures:
+            lines.append(f"- {f['id']}: {f['question']}")
+            lines.append(f"    期待: {f['expected']}  検索上位: {', '.join(f['retrieved'])}  引用: {', '.join(f['cited']) or '—'}")
+            lines.append(f"    問題: {'; '.join(f['problems'])}")
+    verdict = "不合格: " + "; ".join(report["gate_missed"]) if report["gate_missed"] else "合格"
+    lines.append(f"\nゲート（{gated}）: {verdict if report['thresholds'] else '閾値なし'}")
+    return "\n".join(lines)
+
+
+def markdown_report(report: dict, chart_name: str) -> str:
+    names = list(report["configs"])
+    out = [
+        "# 忠実性評価レポート",
+        "",
+        f"- 文書バージョン: `{report['corpus_version']}`",
+        f"- ケース: {', '.join(report['cases'])}",
+        f"- ピーク RSS: {report['peak_rss_mb']} MB",
+        f"- ゲート対象: `{report['gated_config']}` — "
+        + ("**合格**" if not report["gate_missed"] else "**不合格**: " + "; ".join(report["gate_missed"])),
+        "",
+        f"![構成の比較]({chart_name})",
+        "",
+        "| 指標 | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for key, label in ROWS:
+        out.append(f"| {label} | " + " | ".join(_fmt(report["configs"][n]["summary"][key]) for n in names) + " |")
+    for n in names:
+        failures = report["configs"][n]["failures"]
+        out += ["", f"## 失敗したケース: `{n}`（{len(failures)} 件）", ""]
+        if failures:
+            out.append("| id | 質問 | 期待 | 検索上位5件 | 問題 |")
+            out.append("|---|---|---|---|---|")
+            for f in failures:
+                q = f["question"].replace("|", "｜")
+                out.append(f"| {f['id']} | {q} | {f['expected']} | {', '.join(f['retrieved'])} | {'; '.join(f['problems'])} |")
+    return "\n".join(out) + "\n"
+
+
+def svg_chart(report: dict) -> str:
+    """Grouped bars: one group per metric, one bar per config (0..1)."""
+    names = list(report["configs"])
+    colors = ["#1f6feb", "#d29922", "#2da44e", "#8250df", "#cf222e", "#57606a"]
+    bar, gap, group_gap, height, top, left = 16, 2, 28, 200, 30, 40
+    group_w = len(names) * (bar + gap) + group_gap
+    width = left + group_w * len(CHART_METRICS) + 160
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 60}" font-family="sans-serif" font-size="11">',
+        f'<line x1="{left}" y1="{top + height}" x2="{width - 150}" y2="{top + height}" stroke="#888"/>',
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        y = top + height - tick * height
+        parts.append(f'<text x="4" y="{y + 4}">{tick:.1f}</text><line x1="{left}" y1="{y}" x2="{width - 150}" y2="{y}" stroke="#eee"/>')
+    for gi, key in enumerate(CHART_METRICS):
+        x0 = left + gi * group_w
+        for ni, name in enumerate(names):
+            v = report["configs"][name]["summary"].get(key) or 0.0
+            h = max(0.0, min(1.0, v)) * height
+            x = x0 + ni * (bar + gap)
+            parts.append(f'<rect x="{x}" y="{top + height - h}" width="{bar}" height="{h}" fill="{colors[ni % len(colors)]}"><title>{escape(name)} {key}: {v:.3f}</title></rect>')
+        parts.append(f'<text x="{x0}" y="{top + height + 16}">{escape(key)}</text>')
+    for ni, name in enumerate(names):
+        y = top + 14 * ni
+        parts.append(f'<rect x="{width - 140}" y="{y}" width="10" height="10" fill="{colors[ni % len(colors)]}"/><text x="{width - 124}" y="{y + 9}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -1,0 +1,70 @@
+"""The harness end to end: the shipped config passes the gate, a weaker one fails it, bad files are clear errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run_eval(args, home):
+    env = dict(os.environ, ASSISTANT_HOME=str(home))
+    return subprocess.run([sys.executable, "-m", "eval", *args], cwd=ROOT, env=env, capture_output=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def built(home, assistant):
+    return home
+
+
+def test_shipped_config_passes_the_gate(built, tmp_path):
+    cases = sorted(str(p) for p in (ROOT / "eval" / "cases").glob("*.jsonl"))
+    p = run_eval(["--cases", *cases, "--json", str(tmp_path / "r.json"), "--md", str(tmp_path / "r.md"), "--quiet"], built)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out + p.stderr.decode()
+    assert "Recall@1" in out and "合格" in out
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    s = report["configs"]["hybrid"]["summary"]
+    assert s["answerable"] >= 80 and s["refusal_cases"] >= 20
+    assert s["quote_fidelity"] == 1.0 and s["unknown_clause_ids"] == 0
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# 忠実性評価レポート")
+    assert (tmp_path / "r.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_a_weaker_config_fails_the_gate(built, tmp_path):
+    """Dense-only retrieval (no explicit references, no glossary) misses the thresholds: exit 1."""
+    p = run_eval(["--cases", str(ROOT / "eval" / "cases" / "guideline.jsonl"), "--config", "dense", "--quiet"], built)
+    assert p.returncode == 1
+    assert "ゲート不合格" in p.stderr.decode()
+    assert "失敗したケース" in p.stdout.decode()
+
+
+def test_compare_runs_configs_side_by_side(built, tmp_path):
+    small = tmp_path / "small.jsonl"
+    lines = (ROOT / "eval" / "cases" / "guideline.jsonl").read_text(encoding="utf-8").splitlines()[:6]
+    small.write_text("\n".join(lines), encoding="utf-8")
+    p = run_eval(["--cases", str(small), "--compare", "hybrid,dense,bm25", "--no-gate", "--json", str(tmp_path / "c.json")], built)
+    assert p.returncode == 0, p.stderr.decode()
+    report = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert list(report["configs"]) == ["hybrid", "dense", "bm25"]
+    assert all(len(c["per_case"]) == 6 for c in report["configs"].values())
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"id": "x", "question": "q"}', "必須の項目 gold_clauses"),
+        ("not json", "JSON として読めません"),
+        ('{"id": "x", "question": "q", "gold_clauses": ["指針第9の9"], "must_include": [], "expect_refusal": false}', "存在しない条項ID"),
+        ('{"id": "x", "question": "q", "gold_clauses": [], "must_include": [], "expect_refusal": "no"}', "型が違います"),
+    ],
+)
+def test_bad_case_files_are_clear_errors(built, tmp_path, content, message):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(content, encoding="utf-8")
+    p = run_eval(["--cases", str(bad)], built)
+    assert p.returncode == 2
+    assert message in p.stderr.decode() and "Traceback" not in p.stderr.decode()
