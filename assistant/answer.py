@@ -230,6 +230,8 @@ class Assistant:
             else "指針には次のとおり定められています（原文のまま引用）。"
         )
         parts = [head, "", *lines]
+        docs = list(dict.fromkeys(c.doc for c in citations))
+        parts += ["", ("Document versions: " if english else "出典の版: ") + "、".join(f"{d} {self.corpus.docs[d].manifest.version}" for d in docs)]
         if related:
             parts += ["", ("Related clauses: " if english else "関連する条項: ") + "、".join(related)]
         return Answer(q, "\n".join(parts), False, citations, self._retrieved(r), self.corpus.version, None, related)

@@ -169,14 +169,21 @@ def _blocks(text: str, furniture: re.Pattern[str] | None) -> tuple[str, list[_Bl
         marker = read_marker(line)
         body = line[marker.length :].strip() if marker else line
         prev = blocks[-1] if blocks else None
-        if not title and prev is None and marker is None:
-            title = line
+        if prev is None and marker is None and (not title or not blank_before):
+            # Everything before the first numbered line and the first blank line is the
+            # title, which a PDF may wrap over several lines.
+            title += line
             blank_before = False
             continue
         if marker is None and prev is not None and not prev.title and not ends_sentence(prev.text):
             if blank_before:
                 joins.append((prev.text[-8:], body[:8]))
             prev.text += body
+        elif (
+            marker is None and prev is not None and prev.title and not blank_before
+            and "、" not in body and not ends_sentence(body)
+        ):
+            prev.text += body  # a heading wrapped onto a second line
         elif marker is None and prev is not None and not prev.title and not blank_before and not raw.startswith(("　", " ")):
             # A wrapped line that happens to follow a sentence end within one paragraph.
             prev.text += body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -101,17 +102,88 @@ def corpus() -> None:
 
 @corpus.command("list")
 def corpus_list() -> None:
-    """文書の一覧（短縮名、種別、版、条項数）。"""
+    """文書の一覧（短縮名、種別、版、条項数）。回答に使う版に * を付けます。"""
     from .corpus import load_corpus
 
     try:
         loaded = load_corpus(Config.from_env().corpus_dirs)
     except CorpusError as exc:
         _fail(exc)
-    for d in loaded.documents:
+    for d in loaded.all_documents:
         m = d.manifest
         kind = "公式" if m.kind == "official" else "製品の助言"
-        click.echo(f"{m.doc}\t{kind}\t{m.version}\t条項 {len(d.clauses)}\t{m.title}")
+        active = "*" if loaded.docs.get(m.doc) is d else " "
+        click.echo(f"{active}{m.doc}\t{kind}\t{m.version}\t条項 {len(d.clauses)}\t{m.title}")
+
+
+def _reindex(cfg: Config) -> None:
+    from .corpus import load_corpus
+    from .embed import make_embedder
+    from .index import build_index
+    from .tokens import Tokenizer
+
+    report = build_index(cfg, load_corpus(cfg.corpus_dirs), make_embedder(cfg.embedder), Tokenizer(), _progress)
+    click.echo(f"索引を更新しました（埋め込み {report.embedded} 件、削除 {report.removed} 件）。", err=True)
+
+
+@corpus.command("add")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--doc", required=True, help="条項IDの先頭に付く短縮名（例: 基準）")
+@click.option("--title", help="正式な題名（省略時は本文の 1 行目）")
+@click.option("--kind", type=click.Choice(["official", "advice"]), default="official", show_default=True)
+@click.option("--version", "version", help="版の名前（省略時は日付とハッシュ）")
+def corpus_add(file: Path, doc: str, title: str | None, kind: str, version: str | None) -> None:
+    """公式文書（PDF・テキスト・Markdown）を追加し、読み取り結果を表示します。"""
+    from .ingest import add_document
+
+    cfg = Config.from_env()
+    try:
+        report = add_document(cfg, file, doc, title, kind, version)
+        click.echo(report.text())
+        if not report.unchanged:
+            _reindex(cfg)
+    except (CorpusError, IndexUnavailable, ConfigError) as exc:
+        _fail(exc)
+
+
+@corpus.command("remove")
+@click.argument("doc")
+@click.option("--version", "version", help="この版だけを削除（省略時はすべての版）")
+def corpus_remove(doc: str, version: str | None) -> None:
+    """追加した文書を削除します（同梱の指針は削除できません）。"""
+    from .ingest import remove_document
+
+    cfg = Config.from_env()
+    try:
+        removed = remove_document(cfg, doc, version)
+        click.echo("削除しました: " + "、".join(removed))
+        _reindex(cfg)
+    except (CorpusError, IndexUnavailable) as exc:
+        _fail(exc)
+
+
+@corpus.command("minimum-set")
+@click.option("--doc", default="基準", show_default=True)
+@click.option("--forms", required=True, help="技術等情報の態様（カンマ区切り。例: 電子データ,書面）")
+@click.option("--json", "as_json", is_flag=True)
+def corpus_minimum_set(doc: str, forms: str, as_json: bool) -> None:
+    """指針第4の2の一が定める必要最低限の措置を、読み込んだ基準から示します。"""
+    from .corpus import load_corpus
+    from .minimum import minimum_set
+
+    try:
+        result = minimum_set(load_corpus(Config.from_env().corpus_dirs), doc, [f.strip() for f in forms.split(",") if f.strip()])
+    except CorpusError as exc:
+        _fail(exc)
+    for note in result.notes:
+        click.echo(f"注意: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"必要最低限の措置（指針第4の2の一）: {doc}（版 {result.version}）、態様 {'・'.join(result.forms)}")
+    for c in result.clauses:
+        scope = "全体" if c["scope"] == "whole" else "柱書き"
+        click.echo(f"\n[{c['clause_id']}]（{scope}）\n{c['text']}")
 
 
 @corpus.command("show")

@@ -29,6 +29,9 @@ class Manifest:
     file: str
     date: str | None = None
     forms: dict[str, list[str]] = field(default_factory=dict)  # part → forms (態様), for notices
+    original: str | None = None  # the operator's file name, kept beside the text
+    original_sha256: str | None = None
+    added_at: float = 0.0  # the newest version of a document is the one answers use
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -95,17 +98,34 @@ def _read_plain(path: Path, known: set[str]) -> dict[str, list[str]]:
 
 
 class Corpus:
-    """All loaded documents with clause lookup, alias resolution and ancestry."""
+    """All loaded documents with clause lookup, alias resolution and ancestry.
+
+    Several versions of one document may be loaded; answers use the newest (``active``),
+    older ones stay resolvable for records that cited them.
+    """
 
     def __init__(self, documents: list[Document]):
         if not documents:
             raise CorpusError("文書が一つも読み込まれていません。corpus/ を確認してください。")
-        self.documents = documents
-        self.by_id: dict[str, Clause] = {}
+        self.all_documents = documents
+        newest: dict[str, Document] = {}
         for d in documents:
-            for c in d.clauses:
-                self.by_id[c.id] = c
-        self.docs = {d.doc: d for d in documents}
+            if d.doc not in newest or d.manifest.added_at >= newest[d.doc].manifest.added_at:
+                newest[d.doc] = d
+        self.documents = [d for d in documents if newest[d.doc] is d]
+        self.docs = {d.doc: d for d in self.documents}
+        self.by_id: dict[str, Clause] = {c.id: c for d in self.documents for c in d.clauses}
+
+    def versions(self, doc: str) -> list[Document]:
+        return [d for d in self.all_documents if d.doc == doc]
+
+    def resolve_in(self, clause_id: str, doc: str, version: str) -> Clause | None:
+        """A clause as it stood in one version (for saved records that cited it)."""
+        cid = canonical_id(clause_id).removesuffix(LEAD_ALIAS)
+        for d in self.versions(doc):
+            if d.manifest.version == version:
+                return next((c for c in d.clauses if c.id == cid), None)
+        return None
 
     @property
     def version(self) -> str:
@@ -176,6 +196,8 @@ def load_corpus(dirs: list[Path]) -> Corpus:
         if not base.exists():
             continue
         for manifest_path in sorted(base.glob("*/manifest.json")):
+            if manifest_path.parent.name.endswith(".tmp"):
+                continue  # an add that did not finish
             documents.append(load_document(manifest_path))
     return Corpus(documents)
 

@@ -59,6 +59,19 @@ def explicit_references(question: str, corpus: Corpus) -> list[str]:
             out.append(clause.id)
     if out:
         return out
+    for doc in corpus.docs:
+        if doc == "指針":
+            continue
+        # 「基準Ⅲの第二の一」「基準のⅡの柱書き」: notice-style references to an added document.
+        pattern = re.compile(
+            rf"{re.escape(doc)}\s*の?\s*([{_ROMAN}]|IV|V|I{{1,3}})((?:\s*の?\s*(?:第[{_KNUM}]+|[{_KNUM}]+|（[{_KNUM}]+）|（[{_NUM}]+）|[①-⑳]|[イロハニホヘト]))*)(の柱書き)?"
+        )
+        for m in pattern.finditer(question):
+            rest = re.sub(r"\s", "", m.group(2))
+            rest = re.sub(r"(?<!の)(第|（|[①-⑳])", r"の\1", rest) if rest and not rest.startswith("の") else rest
+            clause = corpus.resolve(canonical_id(f"{doc}{m.group(1)}{rest}"))
+            if clause is not None and clause.id not in out:
+                out.append(clause.id)
     for m in _GUIDELINE_REF.finditer(nfkc(question)):
         cid = canonical_id(f"指針第{m.group(1)}{m.group(2)}")
         clause = corpus.resolve(cid + (LEAD_ALIAS if m.group(3) else ""))
