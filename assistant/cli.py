@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -212,6 +213,98 @@ def corpus_show(clause_id: str) -> None:
 
     for r in roots:
         show(r, 0)
+
+
+def _write_exports(result: dict, state: dict, code: str | None, md: Path | None, pdf: Path | None) -> None:
+    from .triage import report
+
+    if md:
+        md.write_text(report.markdown(result, state, code), encoding="utf-8")
+        click.echo(f"Markdown を書き出しました: {md}", err=True)
+    if pdf:
+        pdf.write_bytes(report.pdf(result, state, code))
+        click.echo(f"PDF を書き出しました: {pdf}", err=True)
+
+
+def _summary(result: dict) -> str:
+    lines = ["", "== 見極めの結果（製品の助言） =="]
+    for it in result["items"]:
+        lines.append(f"・{it['item']}: {it['status_label']} — {it['reason']}（{it['rule']}）")
+    ms = result["minimum_set"]
+    lines += ["", f"== 必要最低限の措置（指針第4の2の一） ==", f"「{ms['citation']['quote']}」（{ms['citation']['clause_id']}）"]
+    for c in ms["clauses"]:
+        lines.append(f"・{c['clause_id']}（{'全体' if c['scope'] == 'whole' else '柱書き'}）")
+    lines += [f"※ {n}" for n in ms["notes"]]
+    lines += ["", "== 費用の低い順の対策（製品の助言） =="]
+    lines += [f"{i}. [{m['id']}] {m['title']}（{m['cost_tier']}・手間{m['effort']}）" for i, m in enumerate(result["measures"][:10], start=1)]
+    lines += [f"※ {n}" for n in result["notes"]]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path), help="回答ファイル（JSON、schemas/triage_answers.schema.json）")
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力")
+@click.option("--resume", help="相談コードを指定して、保存した診断を再開")
+@click.option("--md", type=click.Path(dir_okay=False, path_type=Path), help="記録を Markdown で書き出す")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="記録を PDF で書き出す")
+def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None) -> None:
+    """見極め診断: 守るべき情報、必要最低限の措置、費用の低い対策（回答ファイルなしなら対話で進めます）。"""
+    from .corpus import load_corpus
+    from .records import RecordError, Records
+    from .triage import Flow, TriageError, TriageState, answer, back, build_result, load_answers, next_question, progress
+
+    cfg = Config.from_env()
+    try:
+        corpus_ = load_corpus(cfg.corpus_dirs)
+        records = Records(cfg.records_path)
+        flow = Flow.load()
+        code = None
+        if answers_file:
+            state = load_answers(answers_file)
+        elif resume:
+            saved = records.load_consultation(resume)
+            code, state = saved["code"], TriageState.from_dict(saved["state"])
+        else:
+            state = TriageState()
+    except (CorpusError, TriageError, RecordError) as exc:
+        _fail(exc)
+    if not answers_file:
+        click.echo("見極め診断を始めます。番号か言葉で答えてください。「わからない」も選べます。「戻る」で前の質問へ、「中断」で保存して終了します。", err=True)
+        while (q := next_question(state, flow)) is not None:
+            done, total = progress(state, flow)
+            click.echo(f"\n[{done + 1}/{total}] {q.text}")
+            if q.help:
+                click.echo(f"  （{q.help}）")
+            options = list(q.options) + (["わからない"] if q.kind in ("choice", "multi") else [])
+            for i, o in enumerate(options, start=1):
+                click.echo(f"  {i}. {o}")
+            raw = click.prompt("回答", default="", show_default=False).strip()
+            if raw in ("戻る", "back"):
+                state = back(state)
+                continue
+            if raw in ("中断", "quit"):
+                code = records.save_consultation(code, state.to_dict(), None, corpus_.version)
+                click.echo(f"保存しました。相談コード {code} で再開できます（assistant triage --resume {code}）。")
+                return
+            picked = [options[int(t) - 1] for t in re.split(r"[,、\s]+", raw) if t.isdigit() and 0 < int(t) <= len(options)]
+            value = (picked if q.kind in ("multi", "items") else picked[0]) if picked and len(picked) == len(re.split(r"[,、\s]+", raw)) else raw
+            try:
+                state = answer(state, flow, value)
+            except TriageError as exc:
+                click.echo(f"もう一度お願いします: {exc}")
+            code = records.save_consultation(code, state.to_dict(), None, corpus_.version)
+    result = build_result(state, corpus_)
+    code = records.save_consultation(code, state.to_dict(), result, corpus_.version)
+    result["code"] = code
+    try:
+        _write_exports(result, state.to_dict(), code, md, pdf)
+    except OSError as exc:
+        _fail(ValueError(f"記録を書き出せません（{exc}）。書き込める場所を指定してください。診断は相談コード {code} で保存済みです。"))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_summary(result))
+        click.echo(f"\n相談コード: {code}（assistant triage --resume {code} --md 記録.md で書き出せます）")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

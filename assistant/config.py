@@ -49,6 +49,11 @@ class Config:
         return self.home / "documents"
 
     @property
+    def records_path(self) -> Path:
+        """SQLite file for consultations and feedback."""
+        return self.home / "records.sqlite3"
+
+    @property
     def corpus_dirs(self) -> list[Path]:
         return [self.corpus_dir, self.documents_dir]
 

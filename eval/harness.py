@@ -197,11 +197,11 @@ def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -
     return results
 
 
-def load_thresholds(path: Path) -> dict:
+def load_thresholds(path: Path, table: str = "gate") -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))["gate"]
+        return tomllib.loads(path.read_text(encoding="utf-8"))[table]
     except (OSError, ValueError, KeyError) as exc:
-        raise CaseError(f"閾値ファイル {path} を読めません（[gate] 表が必要です）: {exc}") from exc
+        raise CaseError(f"閾値ファイル {path} を読めません（[{table}] 表が必要です）: {exc}") from exc
 
 
 def check_gate(summary: dict, thresholds: dict) -> list[str]:
@@ -221,7 +221,8 @@ def check_gate(summary: dict, thresholds: dict) -> list[str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="TICS Assistant の忠実性評価")
-    p.add_argument("--cases", nargs="+", required=True, type=Path, help="評価ケース（JSONL）")
+    p.add_argument("--cases", nargs="+", default=[], type=Path, help="評価ケース（JSONL）")
+    p.add_argument("--triage", nargs="+", default=[], type=Path, help="見極め診断のシナリオ（JSONL）")
     p.add_argument("--config", default=None, help=f"一つの構成を評価（{', '.join(CONFIGS)}）")
     p.add_argument("--compare", default=None, help="複数の構成をカンマ区切りで並べて評価")
     p.add_argument("--json", type=Path, help="JSON レポートの出力先")
@@ -234,38 +235,58 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.cases and not args.triage:
+        print("エラー: --cases（質問のケース）か --triage（診断のシナリオ）を指定してください。", file=sys.stderr)
+        return 2
     names = args.compare.split(",") if args.compare else [args.config or SHIPPED]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         print(f"エラー: 不明な構成 {', '.join(unknown)}（使える構成: {', '.join(CONFIGS)}）", file=sys.stderr)
         return 2
+    from .triage_eval import ScenarioError, load_scenarios
+
     try:
-        cases = load_cases(args.cases)
-        thresholds = {} if args.no_gate else load_thresholds(args.thresholds)
+        cases = load_cases(args.cases) if args.cases else []
+        scenarios = load_scenarios(args.triage) if args.triage else []
+        thresholds = {} if args.no_gate or not cases else load_thresholds(args.thresholds)
+        triage_thresholds = {} if args.no_gate or not scenarios else load_thresholds(args.thresholds, "triage_gate")
         from assistant.runtime import open_assistant
 
         assistant = open_assistant(Config.from_env(), lambda s: print(s, file=sys.stderr))
         unknown_gold = sorted({g for c in cases for g in c.gold_clauses if not assistant.corpus.exists(g)})
         if unknown_gold:
             raise CaseError(f"gold_clauses に存在しない条項IDがあります: {', '.join(unknown_gold)}")
-    except (CaseError, ConfigError, CorpusError) as exc:
+    except (CaseError, ConfigError, CorpusError, ScenarioError) as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 2
 
     runs = {}
-    for name in names:
+    for name in names if cases else []:
         results = run_config(assistant, name, cases, progress=not args.quiet)
         runs[name] = {"summary": aggregate(results), "results": results}
+    gated = SHIPPED if SHIPPED in runs else (names[0] if runs else None)
+    missed = check_gate(runs[gated]["summary"], thresholds) if gated else []
+
+    triage_report = None
+    if scenarios:
+        from . import triage_eval
+
+        try:
+            t_results = triage_eval.run(scenarios, assistant.corpus)
+        except ScenarioError as exc:
+            print(f"エラー: {exc}", file=sys.stderr)
+            return 2
+        t_summary = triage_eval.summary(t_results)
+        missed += [f"triage {m}" for m in check_gate(t_summary, triage_thresholds)]
+        triage_report = {"summary": t_summary, "scenarios": [r.to_dict() for r in t_results]}
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    gated = SHIPPED if SHIPPED in runs else names[0]
-    missed = check_gate(runs[gated]["summary"], thresholds)
 
     report = {
         "corpus_version": assistant.corpus.version,
-        "cases": [str(p) for p in args.cases],
+        "cases": [str(p) for p in args.cases + args.triage],
         "peak_rss_mb": round(peak_rss_mb, 1),
         "gated_config": gated,
-        "thresholds": thresholds,
+        "thresholds": {**thresholds, **{f"triage.{k}": v for k, v in triage_thresholds.items()}},
         "gate_missed": missed,
         "configs": {
             n: {
@@ -275,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for n, r in runs.items()
         },
+        "triage": triage_report,
     }
     print(terminal_table(report))
     if args.json:

@@ -38,8 +38,44 @@ def _pad(s: str, n: int) -> str:
     return s + " " * max(0, n - _width(s))
 
 
+TRIAGE_ROWS = [
+    ("exact_match", "完全一致率"),
+    ("must_protect_f1", "守るべき情報 F1"),
+    ("confirm_f1", "要確認 F1"),
+    ("minimum_forms_accuracy", "最低限の措置の態様 正解率"),
+    ("top_measures_recall", "上位対策の再現率"),
+]
+
+
+def _triage_lines(report: dict, md: bool = False) -> list[str]:
+    t = report.get("triage")
+    if not t:
+        return []
+    s = t["summary"]
+    if md:
+        out = ["", f"## 見極め診断のシナリオ（{s['scenarios']} 件）", "", "| 指標 | 値 |", "|---|---|"]
+        out += [f"| {label} | {_fmt(s[key])} |" for key, label in TRIAGE_ROWS]
+        out += ["", "| シナリオ | 完全一致 | 守るべき F1 | 要確認 F1 | 態様 | 上位対策 |", "|---|---|---|---|---|---|"]
+        for r in t["scenarios"]:
+            out.append(f"| {r['id']} | {'○' if r['exact'] else '×'} | {r['must_f1']:.2f} | {r['confirm_f1']:.2f} | {'○' if r['forms_ok'] else '×'} | {r['measures_recall']:.2f} |")
+        return out
+    out = ["", f"見極め診断のシナリオ（{s['scenarios']} 件）:"]
+    out += [f"  {_pad(label, 30)}{_fmt(s[key])}" for key, label in TRIAGE_ROWS]
+    for r in t["scenarios"]:
+        mark = "○" if r["exact"] else "×"
+        out.append(f"  {mark} {_pad(r['id'], 26)} 守るべきF1 {r['must_f1']:.2f}  要確認F1 {r['confirm_f1']:.2f}  態様 {'○' if r['forms_ok'] else '×'}  上位対策 {r['measures_recall']:.2f}")
+        if not r["exact"]:
+            out.append(f"      期待: {r['expected']}")
+            out.append(f"      結果: {r['got']}")
+    return out
+
+
 def terminal_table(report: dict) -> str:
     names = list(report["configs"])
+    if not names:
+        lines = _triage_lines(report)
+        verdict = "不合格: " + "; ".join(report["gate_missed"]) if report["gate_missed"] else "合格"
+        return "\n".join(lines + [f"\nゲート: {verdict if report['thresholds'] else '閾値なし'}"])
     label_w = max(_width(lbl) for _, lbl in ROWS) + 2
     col_w = max(12, *(len(n) + 2 for n in names))
     lines = [_pad("指標", label_w) + "".join(_pad(n, col_w) for n in names)]
@@ -56,6 +92,7 @@ def terminal_table(report: dict) -> str:
             lines.append(f"- {f['id']}: {f['question']}")
             lines.append(f"    期待: {f['expected']}  検索上位: {', '.join(f['retrieved'])}  引用: {', '.join(f['cited']) or '—'}")
             lines.append(f"    問題: {'; '.join(f['problems'])}")
+    lines += _triage_lines(report)
     verdict = "不合格: " + "; ".join(report["gate_missed"]) if report["gate_missed"] else "合格"
     lines.append(f"\nゲート（{gated}）: {verdict if report['thresholds'] else '閾値なし'}")
     return "\n".join(lines)
@@ -77,8 +114,9 @@ def markdown_report(report: dict, chart_name: str) -> str:
         "| 指標 | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
-    for key, label in ROWS:
+    for key, label in ROWS if names else []:
         out.append(f"| {label} | " + " | ".join(_fmt(report["configs"][n]["summary"][key]) for n in names) + " |")
+    out += _triage_lines(report, md=True)
     for n in names:
         failures = report["configs"][n]["failures"]
         out += ["", f"## 失敗したケース: `{n}`（{len(failures)} 件）", ""]
