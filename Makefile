@@ -28,7 +28,7 @@ test: setup
 	$(PY) -m pytest -q
 
 eval: setup
-	$(PY) -m eval --cases eval/cases/*.jsonl --md artifacts/eval/report.md --json artifacts/eval/report.json
+	$(PY) -m eval --cases eval/cases/*.jsonl --triage eval/triage/*.jsonl --md artifacts/eval/report.md --json artifacts/eval/report.json
 
 bench: setup
 	$(PY) bench/bench.py

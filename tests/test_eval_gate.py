@@ -68,3 +68,18 @@ def test_bad_case_files_are_clear_errors(built, tmp_path, content, message):
     p = run_eval(["--cases", str(bad)], built)
     assert p.returncode == 2
     assert message in p.stderr.decode() and "Traceback" not in p.stderr.decode()
+
+
+def test_triage_scenarios_pass_their_gate_and_a_wrong_expectation_fails(built, tmp_path):
+    scenarios = ROOT / "eval" / "triage" / "scenarios.jsonl"
+    p = run_eval(["--triage", str(scenarios), "--json", str(tmp_path / "t.json")], built)
+    assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+    t = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["triage"]
+    assert t["summary"]["scenarios"] >= 15 and t["summary"]["exact_match"] == 1.0
+    first = json.loads(scenarios.read_text(encoding="utf-8").splitlines()[0])
+    first["expect"]["must_protect"] = first["expect"]["must_protect"][:-1] or ["存在しない情報"]
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    p = run_eval(["--triage", str(wrong)], built)
+    assert p.returncode == 1 and "triage" in p.stderr.decode()
+    assert "×" in p.stdout.decode()

@@ -169,10 +169,16 @@ def order_measures(needs: list[tuple[str, str]], measures: list[Measure]) -> lis
         if not candidates:
             break
         m, cov = min(candidates, key=lambda mc: (*_cost_key(mc[0]), -len(mc[1]), mc[0].id))
-        for pre in m.prerequisites:
-            if by_id[pre] not in [c for c, _ in chosen]:
-                chosen.append((by_id[pre], [p for p in uncovered if by_id[pre].covers(p)]))
-        chosen.append((m, cov))
+
+        def place(measure: Measure, seen: tuple[str, ...] = ()) -> None:
+            # Prerequisites first, all the way down (M23 needs M22, which needs M01).
+            for pre in measure.prerequisites:
+                if pre not in seen and by_id[pre] not in [c for c, _ in chosen]:
+                    place(by_id[pre], seen + (measure.id,))
+            if measure not in [c for c, _ in chosen]:
+                chosen.append((measure, [p for p in uncovered if measure.covers(p)]))
+
+        place(m)
         uncovered = [p for p in uncovered if not any(c.covers(p) for c, _ in chosen)]
     return chosen
 
