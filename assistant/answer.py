@@ -46,10 +46,13 @@ class Answer:
     corpus_version: str
     refusal_reason: str | None = None  # injection | legal_judgement | standard_not_loaded | unsupported
     related: list[str] = field(default_factory=list)
+    generator: str | None = None  # set only when an LLM is configured: "llm" | "extractive"
+    fallback_reason: str | None = None
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # LLM sentences removed, and why
 
     def to_json(self) -> dict:
-        """The public shape of ``assistant ask --json``."""
-        return {
+        """The public shape of ``assistant ask --json`` (with an LLM also generator, fallback_reason)."""
+        out = {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
@@ -57,6 +60,10 @@ class Answer:
             "retrieved": self.retrieved,
             "corpus_version": self.corpus_version,
         }
+        if self.generator is not None:
+            out["generator"] = self.generator
+            out["fallback_reason"] = self.fallback_reason
+        return out
 
 
 @dataclass(frozen=True)

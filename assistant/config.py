@@ -31,6 +31,33 @@ class RetrievalConfig:
             raise ConfigError("dense_weight は 0〜1 の範囲で指定してください")
 
 
+LLM_BACKENDS = ("none", "llamacpp", "openai", "ollama")
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Optional language model; "none" keeps the extractive composer (the embedded default)."""
+
+    backend: str = "none"
+    model: str = ""  # model name for openai/ollama
+    base_url: str = ""  # OpenAI-compatible server or Ollama address
+    gguf: str = ""  # local GGUF file for llamacpp
+    timeout_s: float = 60.0
+    max_tokens: int = 512
+
+    def __post_init__(self) -> None:
+        if self.backend not in LLM_BACKENDS:
+            raise ConfigError(f"ASSISTANT_LLM は {', '.join(LLM_BACKENDS)} のいずれかです（指定: {self.backend}）")
+        if self.backend == "llamacpp" and not self.gguf:
+            raise ConfigError("ASSISTANT_LLM=llamacpp には ASSISTANT_LLM_GGUF（GGUF ファイルのパス）が必要です")
+        if self.backend in ("openai", "ollama") and not self.model:
+            raise ConfigError(f"ASSISTANT_LLM={self.backend} には ASSISTANT_LLM_MODEL（モデル名）が必要です")
+
+    @property
+    def enabled(self) -> bool:
+        return self.backend != "none"
+
+
 @dataclass(frozen=True)
 class Config:
     home: Path
@@ -38,6 +65,7 @@ class Config:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     corpus_dir: Path = SHIPPED_CORPUS
     max_question_chars: int = 1000
+    llm: LLMConfig = field(default_factory=LLMConfig)
 
     @property
     def index_dir(self) -> Path:
@@ -70,5 +98,13 @@ class Config:
             kwargs["embedder"] = env["ASSISTANT_EMBEDDER"]
         if env.get("ASSISTANT_RETRIEVAL"):
             kwargs["retrieval"] = RetrievalConfig(mode=env["ASSISTANT_RETRIEVAL"])
+        if env.get("ASSISTANT_LLM", "none") != "none":
+            kwargs["llm"] = LLMConfig(
+                backend=env["ASSISTANT_LLM"],
+                model=env.get("ASSISTANT_LLM_MODEL", ""),
+                base_url=env.get("ASSISTANT_LLM_BASE_URL", ""),
+                gguf=env.get("ASSISTANT_LLM_GGUF", ""),
+                timeout_s=float(env.get("ASSISTANT_LLM_TIMEOUT", "60")),
+            )
         kwargs.update(overrides)
         return cls(**kwargs)

@@ -16,3 +16,19 @@ def open_assistant(cfg: Config, notify: Notify = _quiet) -> Assistant:
     embedder = make_embedder(cfg.embedder)
     index = open_index(cfg, corpus, embedder, Tokenizer(), notify)
     return Assistant(cfg, corpus, index, Glossary.load())
+
+
+def open_answerer(cfg: Config, notify: Notify = _quiet):
+    """The extractive Assistant, or an LLM answerer on top of it when one is configured."""
+    assistant = open_assistant(cfg, notify)
+    if not cfg.llm.enabled:
+        return assistant
+    from .generate import FallbackAnswerer, LLMAnswerer
+    from .llm import LLMUnavailable, make_chat_model
+
+    try:
+        model = make_chat_model(cfg.llm)
+    except LLMUnavailable as exc:
+        notify(f"言語モデルを使えません: {exc} 抽出型の回答で続けます。")
+        return FallbackAnswerer(assistant, f"言語モデルを使えません: {exc}")
+    return LLMAnswerer(assistant, model, cfg.llm.timeout_s)

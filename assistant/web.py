@@ -21,7 +21,7 @@ from .config import Config
 from .corpus import CorpusError
 from .guard import QuestionError
 from .records import RecordError, Records
-from .runtime import open_assistant
+from .runtime import open_answerer
 from .triage import Flow, TriageError, TriageState, answer, back, build_result, next_question, progress
 from .triage import report as triage_report
 
@@ -46,7 +46,8 @@ class AppContext:
 
     def __init__(self, cfg: Config, notify=print):
         self.cfg = cfg
-        self.assistant: Assistant = open_assistant(cfg, notify)
+        self.answerer = open_answerer(cfg, notify)
+        self.assistant: Assistant = getattr(self.answerer, "assistant", self.answerer)
         self.records = Records(cfg.records_path)
         self.flow = Flow.load()
         self.admin_password = os.environ.get("ASSISTANT_ADMIN_PASSWORD", "")
@@ -55,7 +56,17 @@ class AppContext:
 
     def reload(self) -> None:
         with self._reload_lock:
-            self.assistant = open_assistant(self.cfg)
+            answerer = open_answerer(self.cfg)
+            self.answerer, self.assistant = answerer, getattr(answerer, "assistant", answerer)
+
+    def triage_reader(self):
+        """The language model's reader for free-text triage answers, when one is configured."""
+        model = getattr(self.answerer, "model", None)
+        if model is None:
+            return None
+        from .generate import read_triage_answer
+
+        return lambda q, text: read_triage_answer(model, q, text, self.cfg.llm.timeout_s)
 
     def export_path(self, name: str) -> Path:
         folder = self.exports / f"{time.time_ns()}"
@@ -144,17 +155,34 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
 
         def on_ask(q: str, turns_: list[dict], answers_: list[dict], messages: list):
             messages = list(messages or [])
-            assistant = ctx.assistant
+            answerer = ctx.answerer
             try:
-                a: Answer = assistant.ask(q, turns_[-HISTORY_TURNS:])
+                if hasattr(answerer, "stream"):
+                    # With a language model: show its words as they come, marked unverified,
+                    # and replace them by the verified (or extractive) answer at the end.
+                    a = None
+                    partial = ""
+                    for event in answerer.stream(q, turns_[-HISTORY_TURNS:]):
+                        if event.kind == "token":
+                            partial += event.text
+                            yield messages + [{"role": "user", "content": q}, {"role": "assistant", "content": partial + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update()
+                        else:
+                            a = event.answer
+                else:
+                    a = answerer.ask(q, turns_[-HISTORY_TURNS:])
             except QuestionError as exc:
                 messages += [{"role": "user", "content": q or "（空の質問）"}, {"role": "assistant", "content": f"⚠️ {exc}"}]
-                return messages, turns_, answers_, gr.update(choices=[], value=None), q
+                yield messages, turns_, answers_, gr.update(choices=[], value=None), q
+                return
             text = ("⚠️ " + a.answer) if a.refused else a.answer
+            if a.generator == "llm":
+                text += "\n\n✅ 検証済み（引用と条項IDを原文と照合しました）"
+            elif a.fallback_reason:
+                text += f"\n\nℹ️ 抽出型の回答に切り替えました: {a.fallback_reason}"
             messages += [{"role": "user", "content": q}, {"role": "assistant", "content": text}]
             turns_ = turns_ + [{"role": "user", "content": a.question}, {"role": "assistant", "content": a.answer}]
             answers_ = answers_ + [a.to_json()]
-            return messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), ""
+            yield messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), ""
 
         outs = [chat, turns, answers, sources, question]
         send.click(on_ask, [question, turns, answers, chat], outs, api_name="ask", concurrency_limit=8)
@@ -270,7 +298,7 @@ def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
             if q.kind in ("choice", "multi") and not value:
                 return view(state_d, code_, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
             try:
-                state = answer(state, flow, value)
+                state = answer(state, flow, value, ctx.triage_reader())
             except TriageError as exc:
                 return view(state_d, code_, f"⚠️ {exc}")
             return view(state.to_dict(), code_)

@@ -29,6 +29,7 @@ CONFIGS = {
     "bm25": {"mode": "bm25", "explicit_refs": False, "glossary": False},
     "hybrid-no-glossary": {"glossary": False},
     "hybrid-no-refs": {"explicit_refs": False},
+    "llm": {},  # the shipped retrieval with the language model configured by ASSISTANT_LLM*
 }
 
 
@@ -170,6 +171,7 @@ def aggregate(results: list[CaseResult]) -> dict:
         "must_include": mean("must", ans),
         "correct_refusal_rate": (sum(r.refused for r in ref) / len(ref)) if ref else None,
         "false_refusal_rate": (sum(r.refused for r in ans) / len(ans)) if ans else None,
+        "llm_answer_rate": (sum(1 for r in results if r.scores.get("generator") == "llm") / len(results)) if any(r.scores.get("generator") for r in results) else None,
         "latency_p50_ms": m.percentile(lat, 50),
         "latency_p95_ms": m.percentile(lat, 95),
     }
@@ -182,6 +184,16 @@ def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -
     use_glossary = changes.pop("glossary", True)
     cfg = assistant.cfg.with_retrieval(**changes)
     variant = Assistant(cfg, assistant.corpus, assistant.index, assistant.glossary if use_glossary else type(assistant.glossary)({}), assistant.policy)
+    if name == "llm":
+        from assistant.generate import FallbackAnswerer, LLMAnswerer
+        from assistant.llm import LLMUnavailable, make_chat_model
+
+        if not cfg.llm.enabled:
+            raise CaseError("構成 llm には言語モデルの設定が必要です（ASSISTANT_LLM、ASSISTANT_LLM_MODEL／ASSISTANT_LLM_GGUF など。README 参照）")
+        try:
+            variant = LLMAnswerer(variant, make_chat_model(cfg.llm), cfg.llm.timeout_s)
+        except LLMUnavailable as exc:
+            variant = FallbackAnswerer(variant, str(exc))
     results = []
     for i, case in enumerate(cases, start=1):
         start = time.perf_counter()
@@ -189,7 +201,9 @@ def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -
             out = variant.ask(case.question, case.history).to_json()
         except QuestionError as exc:
             out = {"answer": str(exc), "refused": True, "citations": [], "retrieved": []}
-        results.append(score_case(case, out, assistant.corpus, time.perf_counter() - start))
+        result = score_case(case, out, assistant.corpus, time.perf_counter() - start)
+        result.scores["generator"] = out.get("generator")
+        results.append(result)
         if progress:
             print(f"\r評価中 [{name}] {i}/{len(cases)}", end="", file=sys.stderr, flush=True)
     if progress:
@@ -261,9 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     runs = {}
-    for name in names if cases else []:
-        results = run_config(assistant, name, cases, progress=not args.quiet)
-        runs[name] = {"summary": aggregate(results), "results": results}
+    try:
+        for name in names if cases else []:
+            results = run_config(assistant, name, cases, progress=not args.quiet)
+            runs[name] = {"summary": aggregate(results), "results": results}
+    except CaseError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return 2
     gated = SHIPPED if SHIPPED in runs else (names[0] if runs else None)
     missed = check_gate(runs[gated]["summary"], thresholds) if gated else []
 

@@ -14,6 +14,7 @@ ROWS = [
     ("quote_fidelity", "引用の原文一致率"),
     ("unknown_clause_ids", "存在しない条項ID（件）"),
     ("must_include", "must_include 充足率"),
+    ("llm_answer_rate", "LLM の回答が検証を通った割合"),
     ("correct_refusal_rate", "正しい拒否率"),
     ("false_refusal_rate", "誤った拒否率"),
     ("latency_p50_ms", "レイテンシ p50 (ms)"),

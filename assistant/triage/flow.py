@@ -101,8 +101,12 @@ def progress(state: TriageState, flow: Flow) -> tuple[int, int]:
     return done, total
 
 
-def answer(state: TriageState, flow: Flow, value) -> TriageState:
-    """Apply an answer (a button value, a list, or free text) to the current question."""
+def answer(state: TriageState, flow: Flow, value, reader=None) -> TriageState:
+    """Apply an answer (a button value, a list, or free text) to the current question.
+
+    ``reader(question, text)`` may turn free text into an option first (a language model,
+    when one is configured); when it returns None the deterministic reader below decides.
+    """
     q = next_question(state, flow)
     if q is None:
         raise TriageError("診断はすでに完了しています。結果を確認するか、「戻る」で回答を変更してください。")
@@ -115,6 +119,8 @@ def answer(state: TriageState, flow: Flow, value) -> TriageState:
         new.items.sort(key=lambda it: names.index(it["name"]))
         new.inventory_done = True
     else:
+        if reader is not None and isinstance(value, str) and q.kind in ("choice", "multi") and value.strip() and value not in q.options:
+            value = reader(q, value) or value
         parsed = read_answer(q, value)
         target = new.firm if q.item is None else new.items[q.item]
         target[q.field] = parsed
