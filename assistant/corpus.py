@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from .clauses import Clause, canonical_id, parse_document
 PARSER_VERSION = "1"
 LEAD_ALIAS = "の柱書き"
 PLAIN_FILE = "plain.json"
+# A term right before a parenthesis that ends in 「をいう。」 is being defined there.
+_DEFINED = re.compile(r"(?<![一-龥ァ-ヶーの])の?([一-龥ァ-ヶー][一-龥ァ-ヶーの]{1,29})（[^（）]*(?:（[^（）]*）[^（）]*)*?をいう。")
+_NAMED = re.compile(r"以下(?:この指針の[^「]*において)?「([^「」]{2,40})」という")
 
 
 class CorpusError(Exception):
@@ -115,6 +119,19 @@ class Corpus:
         self.documents = [d for d in documents if newest[d.doc] is d]
         self.docs = {d.doc: d for d in self.documents}
         self.by_id: dict[str, Clause] = {c.id: c for d in self.documents for c in d.clauses}
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """Defined term → the clause that defines it (「…（…をいう。）」, 「以下「…」という。」)."""
+        if not hasattr(self, "_definitions"):
+            found: dict[str, str] = {}
+            for c in self.clauses():
+                for m in _DEFINED.finditer(c.text):
+                    found.setdefault(m.group(1), c.id)
+                for m in _NAMED.finditer(c.text):
+                    found.setdefault(m.group(1), c.id)
+            self._definitions = found
+        return self._definitions
 
     def versions(self, doc: str) -> list[Document]:
         return [d for d in self.all_documents if d.doc == doc]

@@ -80,6 +80,21 @@ def explicit_references(question: str, corpus: Corpus) -> list[str]:
     return out
 
 
+_ASKS_DEFINITION = re.compile(
+    r"とは|って何|ってなに|って[、,]?\s*(?:ざっくり|簡単に|要するに)?\s*(?:言うと|いうと)|の意味|の定義|どんな(?:情報|もの|こと)|define|definition|meaning|what (?:is|are) ['\"]?",
+    re.IGNORECASE,
+)
+
+
+def defined_term(question: str, corpus: Corpus) -> str | None:
+    """The defined term a question asks the meaning of (the longest one it names), if any."""
+    q = nfkc(question)
+    if not _ASKS_DEFINITION.search(q):
+        return None
+    named = [t for t in corpus.definitions if t in q]
+    return max(named, key=len) if named else None
+
+
 def standard_references(question: str) -> list[str]:
     """Parts or items of the standard (基準Ⅲの第二…) the question names, as written."""
     text = question
@@ -210,6 +225,13 @@ def retrieve(
                 h.score += weight
             if excluding and h.clause_id in context_ids:
                 h.score -= 1.0  # 「ネット以外に」: the user has already seen this one
+        hits.sort(key=lambda h: -h.score)
+    defined = defined_term(question, corpus)
+    if defined:
+        # 「技術等情報って何？」: the clause that defines the term answers it.
+        for h in hits:
+            if h.clause_id == corpus.definitions[defined]:
+                h.score += 1.0
         hits.sort(key=lambda h: -h.score)
     explicit = explicit_references(question, corpus) if cfg.explicit_refs else []
     if explicit:

@@ -31,9 +31,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(home: Path) -> tuple[subprocess.Popen, str]:
+def start_app(home: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """app.py on a free loopback port; returns once the page answers (or raises)."""
     port = free_port()
-    env = dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    env = dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False", **(extra_env or {}))
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180

@@ -39,6 +39,19 @@ def corpus(cfg):
     return load_corpus(cfg.corpus_dirs)
 
 
+def serve_app(home: Path, **env: str):
+    """Start app.py as a real process (see bench/load.py); yields its URL, stops it after."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import load
+
+    proc, url = load.start_app(home, env)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture()
 def corpus_copy(tmp_path) -> Path:
     """A writable copy of the shipped corpus folder."""

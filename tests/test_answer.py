@@ -112,3 +112,10 @@ def test_english_answer_is_framed_in_english(assistant):
 def test_bad_questions_get_japanese_errors(assistant, bad, message):
     with pytest.raises(QuestionError, match=message):
         assistant.ask(bad)
+
+
+def test_definition_questions_find_the_defining_clause(assistant, corpus):
+    assert corpus.definitions["技術等情報"] == "指針第1（第1段落）"
+    assert corpus.definitions["必要最低限の措置の部分"] == "指針第4の2の一"
+    a = assistant.ask("この指針でいう技術等情報って、ざっくり言うとどんな情報？")
+    assert a.citations[0].clause_id == "指針第1（第1段落）"

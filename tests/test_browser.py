@@ -4,18 +4,12 @@ Screenshots of each step are written to artifacts/screenshots/. Every request th
 makes must stay on 127.0.0.1 (no fonts or scripts from the internet).
 """
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, serve_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -25,31 +19,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ADMIN_PASSWORD = "test-admin-pass"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(home, assistant):
-    port = free_port()
-    env = dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_PORT=str(port), ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("app did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    yield from serve_app(home, ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +62,24 @@ def test_ask_and_open_a_citation(page):
     panel = page.inner_text("#panel")
     assert "公式文書" in panel and "seed-40f4958d" in panel and "第3 技術等情報漏えい防止措置認証業務" in panel
     page.screenshot(path=str(SHOTS / "02-citation-panel.png"), full_page=True)
+
+
+def test_feedback_is_stored_and_the_conversation_exported(page, home, tmp_path):
+    from assistant.records import Records
+
+    ask(page, "パンフレットや説明会はある？", "指針第2の2")
+    page.click("#feedback")  # open the accordion
+    page.fill("#feedback-comment textarea", "わかりやすい")
+    page.click("#good")
+    page.wait_for_function("() => document.querySelector('#feedback-msg').innerText.includes('保存しました')", timeout=30000)
+    stored = Records(home / "records.sqlite3").list_feedback()
+    assert any(f["question"] == "パンフレットや説明会はある？" and f["rating"] == "good" and f["comment"] == "わかりやすい" for f in stored)
+    with page.expect_download(timeout=30000) as dl:
+        page.click("#export-chat")
+    path = tmp_path / "chat.md"
+    dl.value.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert "相談の記録" in text and "指針第2の2" in text and "パンフレット" in text
 
 
 def test_follow_up_question_uses_the_conversation(page):
@@ -152,6 +142,10 @@ def test_triage_to_the_end_and_download_both_records(page, tmp_path):
     pdf_path = tmp_path / "r.pdf"
     pdf.value.save_as(pdf_path)
     assert pdf_path.read_bytes().startswith(b"%PDF")
+    code = page.inner_text("#triage-question").split("相談コード ")[1].split("（")[0].strip()
+    page.goto(page.url.split("?")[0] + "?code=" + code)  # a link brings the consultation back
+    page.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('顧客支給図面')", timeout=60000)
+    page.screenshot(path=str(SHOTS / "05b-triage-resumed.png"), full_page=True)
 
 
 def test_open_a_clause_from_the_document_browser(page, server):

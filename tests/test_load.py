@@ -1,20 +1,12 @@
 """20 simultaneous users on loopback: bounded requests, and not one may fail."""
 
-import sys
-
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
+from conftest import serve_app
 
 
 def test_twenty_concurrent_users_get_answers(home, assistant):
-    import load
+    import load  # bench/load.py, put on the path by serve_app
 
-    proc, url = load.start_app(home)
-    try:
+    for url in serve_app(home):
         result = load.run(url, users=20, questions=2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert result["requests"] == 40
     assert result["failures"] == 0, result["failure_samples"]
