@@ -91,7 +91,7 @@ def clause_panel(assistant: Assistant, clause_id: str | None) -> str:
     )
 
 
-def conversation_markdown(turns: list[dict], answers: list[dict]) -> str:
+def conversation_markdown(answers: list[dict]) -> str:
     out = ["# 相談の記録（TICS Assistant）", "", f"作成日時: {time.strftime('%Y-%m-%d %H:%M')}", ""]
     for a in answers:
         out += [f"## 質問: {a['question']}", "", a["answer"], ""]
@@ -123,6 +123,8 @@ def build(ctx: AppContext) -> gr.Blocks:
             if clause and ctx.assistant.corpus.resolve(clause):
                 cid = ctx.assistant.corpus.resolve(clause).id
                 return gr.Tabs(selected="docs"), gr.update(value=cid), clause_panel(ctx.assistant, cid)
+            if request and request.query_params.get("code"):
+                return gr.Tabs(selected="triage"), gr.update(), gr.update()  # a link to a saved consultation
             return gr.Tabs(), gr.update(), gr.update()
 
         demo.load(on_load, None, [tabs, docs_components[0], docs_components[1]], api_name=False)
@@ -165,14 +167,14 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
                     for event in answerer.stream(q, turns_[-HISTORY_TURNS:]):
                         if event.kind == "token":
                             partial += event.text
-                            yield messages + [{"role": "user", "content": q}, {"role": "assistant", "content": partial + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update()
+                            yield messages + [{"role": "user", "content": q}, {"role": "assistant", "content": partial + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update(), gr.update()
                         else:
                             a = event.answer
                 else:
                     a = answerer.ask(q, turns_[-HISTORY_TURNS:])
             except QuestionError as exc:
                 messages += [{"role": "user", "content": q or "（空の質問）"}, {"role": "assistant", "content": f"⚠️ {exc}"}]
-                yield messages, turns_, answers_, gr.update(choices=[], value=None), q
+                yield messages, turns_, answers_, gr.update(choices=[], value=None), q, gr.update()
                 return
             text = ("⚠️ " + a.answer) if a.refused else a.answer
             if a.generator == "llm":
@@ -182,20 +184,16 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
             messages += [{"role": "user", "content": q}, {"role": "assistant", "content": text}]
             turns_ = turns_ + [{"role": "user", "content": a.question}, {"role": "assistant", "content": a.answer}]
             answers_ = answers_ + [a.to_json()]
-            yield messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), ""
+            # The download button always holds the conversation so far: one click saves it.
+            path = ctx.export_path("相談の記録.md")
+            path.write_text(conversation_markdown(answers_), encoding="utf-8")
+            yield messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), "", str(path)
 
-        outs = [chat, turns, answers, sources, question]
+        outs = [chat, turns, answers, sources, question, export]
         send.click(on_ask, [question, turns, answers, chat], outs, api_name="ask", concurrency_limit=8)
         question.submit(on_ask, [question, turns, answers, chat], outs, api_name=False, concurrency_limit=8)
         sources.change(lambda cid: clause_panel(ctx.assistant, cid), sources, panel, api_name="clause")
-        reset.click(lambda: ([], [], [], gr.update(choices=[], value=None), clause_panel(ctx.assistant, None)), None, [chat, turns, answers, sources, panel], api_name=False)
-
-        def on_export(turns_: list[dict], answers_: list[dict]):
-            path = ctx.export_path("相談の記録.md")
-            path.write_text(conversation_markdown(turns_, answers_), encoding="utf-8")
-            return str(path)
-
-        export.click(on_export, [turns, answers], export, api_name=False)
+        reset.click(lambda: ([], [], [], gr.update(choices=[], value=None), clause_panel(ctx.assistant, None), None), None, [chat, turns, answers, sources, panel, export], api_name=False)
 
         def on_feedback(rating: str, comment_: str, answers_: list[dict]):
             if not answers_:
@@ -263,9 +261,11 @@ def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
                 pdf_path.write_bytes(triage_report.pdf(result, state.to_dict(), code_))
                 chart_path = ctx.export_path("chart.png")
                 chart_path.write_bytes(triage_report.standing_chart(result))
-                head = f"### 診断が完了しました\n相談コード **{code_}**（このコードか `?code={code_}` 付きのリンクで、いつでも結果を開けます）"
+                head = (f"### 診断が完了しました\n相談コード **{code_}**（このコードか `?code={code_}` 付きのリンクで、いつでも結果を開けます）。"
+                        "回答を変えるときは「戻る」を押してください。")
                 return (state.to_dict(), code_, progress_html(state, flow), head, gr.update(visible=False, value=None), gr.update(visible=False, value=[]),
-                        gr.update(value=""), msg, gr.update(visible=True), result_markdown(result), str(chart_path), str(md_path), str(pdf_path))
+                        gr.update(value="", visible=False), msg, gr.update(visible=True), result_markdown(result), str(chart_path), str(md_path), str(pdf_path),
+                        gr.update(visible=False), gr.update(visible=False))
             code_ = ctx.records.save_consultation(code_, state.to_dict(), None, ctx.assistant.corpus.version)
             text = f"### {q.text}\n" + (f"<small>{q.help}</small>" if q.help else "") + f"\n\n<small>相談コード: {code_}（途中で保存されます）</small>"
             opts = list(q.options) + (["わからない"] if q.kind in ("choice", "multi") else [])
@@ -276,10 +276,10 @@ def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
                 c_upd, m_upd = gr.update(visible=False, value=None), gr.update(choices=opts + [n for n in (current or []) if n not in opts], value=current or [], visible=True)
             else:
                 c_upd, m_upd = gr.update(visible=False, value=None), gr.update(visible=False, value=[])
-            return (state.to_dict(), code_, progress_html(state, flow), text, c_upd, m_upd, gr.update(value=""), msg,
-                    gr.update(visible=False), "", None, None, None)
+            return (state.to_dict(), code_, progress_html(state, flow), text, c_upd, m_upd, gr.update(value="", visible=True), msg,
+                    gr.update(visible=False), "", None, None, None, gr.update(visible=True), gr.update(visible=True))
 
-        outs = [st, code, bar, question_md, choice, multi, free, message, result_box, result_md, chart, md_file, pdf_file]
+        outs = [st, code, bar, question_md, choice, multi, free, message, result_box, result_md, chart, md_file, pdf_file, next_btn, unknown_btn]
 
         def on_next(state_d, code_, choice_v, multi_v, free_v):
             state = TriageState.from_dict(state_d)
@@ -375,7 +375,7 @@ def admin_tab(ctx: AppContext) -> None:
         with gr.Row():
             password = gr.Textbox(label="管理者パスワード", type="password", elem_id="admin-password")
             login = gr.Button("ログイン", elem_id="admin-login")
-        login_msg = gr.Markdown()
+        login_msg = gr.Markdown(elem_id="admin-login-msg")
         with gr.Column(visible=False) as area:
             gr.Markdown("### 公式文書の追加（告示の PDF・テキスト・Markdown、20 MB まで）")
             upload = gr.File(label="ファイル", file_types=UPLOAD_TYPES, type="filepath", elem_id="admin-upload")
@@ -390,8 +390,8 @@ def admin_tab(ctx: AppContext) -> None:
             gr.Markdown("### 保存された相談")
             consultations = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False)
             with gr.Row():
-                export_code = gr.Textbox(label="相談コード")
-                export_btn = gr.DownloadButton("PDF を書き出す")
+                export_code = gr.Textbox(label="相談コード（入力して Enter で PDF を用意）")
+                export_btn = gr.DownloadButton("PDF を保存")
             refresh = gr.Button("一覧を更新")
 
         def tables():
@@ -446,7 +446,7 @@ def admin_tab(ctx: AppContext) -> None:
             path.write_bytes(triage_report.pdf(result, saved["state"], saved["code"]))
             return str(path)
 
-        export_btn.click(on_export, [ok, export_code], export_btn, api_name=False)
+        export_code.submit(on_export, [ok, export_code], export_btn, api_name=False)
 
 
 def launch(ctx: AppContext, port: int, host: str = "127.0.0.1") -> None:

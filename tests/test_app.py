@@ -22,7 +22,7 @@ def test_chat_answers_with_citations_and_opens_a_clause(server):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    messages, sources, cleared = client.predict("保険や準備金は必要？", [], api_name="/ask")
+    messages, sources, cleared, export = client.predict("保険や準備金は必要？", [], api_name="/ask")
     answer = messages[-1]["content"][0]["text"]
     assert "（指針第3の3）" in answer and "保険、準備金等により備える" in answer
     assert sources["choices"][0][0] == "指針第3の3" and cleared == ""
@@ -34,5 +34,5 @@ def test_bad_question_is_a_message_not_an_error(server):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    messages, _, _ = client.predict("   ", [], api_name="/ask")
+    messages, _, _, _ = client.predict("   ", [], api_name="/ask")
     assert "質問が空です" in messages[-1]["content"][0]["text"]

@@ -177,3 +177,34 @@ def test_two_users_do_not_see_each_others_state(browser, server):
     b.screenshot(path=str(SHOTS / "09-user-b.png"))
     a_ctx.close()
     b_ctx.close()
+
+
+def test_operator_uploads_the_standard_through_the_admin_page(browser, home, tmp_path):
+    """Guided upload (管理): password, the same add path as the CLI, then answers cite it."""
+    own_home = tmp_path / "home"
+    shutil.copytree(home, own_home, ignore=shutil.ignore_patterns("records.sqlite3*"))
+    fixture = Path(__file__).parent / "fixtures" / "fictional_standard.txt"
+    for url in serve_app(own_home, ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD):
+        ctx = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+        pg = ctx.new_page()
+        pg.goto(url)
+        pg.wait_for_selector("#question textarea", timeout=60000)
+        pg.get_by_role("tab", name="管理").click()
+        pg.fill("#admin-password input", "wrong")
+        pg.click("#admin-login")
+        pg.wait_for_function("() => document.querySelector('#admin-login-msg')?.innerText.includes('パスワードが違います')", timeout=30000)
+        assert not pg.locator("#admin-add").is_visible()
+        pg.fill("#admin-password input", ADMIN_PASSWORD)
+        pg.click("#admin-login")
+        pg.wait_for_selector("#admin-add", state="visible", timeout=30000)
+        pg.set_input_files("#admin-upload input[type=file]", str(fixture))
+        pg.wait_for_timeout(1500)
+        pg.click("#admin-add")
+        pg.wait_for_function("() => document.querySelector('#admin-readback textarea')?.value.includes('回答に反映しました')", timeout=120000)
+        readback = pg.input_value("#admin-readback textarea")
+        assert "基準Ⅲの第二の（一）" in readback and "Ⅲ→電子データ" in readback
+        pg.screenshot(path=str(SHOTS / "10-admin-upload.png"), full_page=True)
+        pg.get_by_role("tab", name="相談チャット").click()
+        ask(pg, "基準Ⅲの第二には何と書いてある？", "基準Ⅲの第二")
+        assert "架空の通信を暗号化すること。" in pg.inner_text("#chat")
+        ctx.close()
