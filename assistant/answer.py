@@ -22,11 +22,10 @@ from .index import Index
 from .retrieve import Retrieval, retrieve
 from .textnorm import nfkc, split_sentences
 
-MIN_SET_CLAUSE = "指針第4の2の一"
 STANDARD_DOC = "基準"
-WHOLE_QUOTE_CHARS = 220
+WHOLE_QUOTE_CHARS = 220  # a clause this short is quoted whole; longer ones by sentence
 # The guideline states no amounts, fees, prices or deadlines: questions asking for one are unsupported.
-_ASKS_AMOUNT = re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|期限|いつまで|何日|how much|fee|price|deadline", re.IGNORECASE)  # a clause this short is quoted whole; longer ones by sentence
+_ASKS_AMOUNT = re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|期限|いつまで|何日|how much|fee|price|deadline", re.IGNORECASE)
 
 
 @dataclass
@@ -123,7 +122,7 @@ class Assistant:
         english = is_english(q)
         expansion = self.glossary.expand(q)
         r = retrieve(self.index, q, self.cfg.retrieval, history, self.glossary.expanded)
-        retrieved = [{"clause_id": h.clause_id, "score": round(h.score, 4)} for h in r.hits[: max(5, self.cfg.retrieval.top_k)]]
+        retrieved = self._retrieved(r)
 
         def refuse(reason: str, text: str, citations: list[Citation] | None = None) -> Answer:
             return Answer(q, text, True, citations or [], retrieved, self.corpus.version, reason)
@@ -272,12 +271,10 @@ class Assistant:
         return f"{msg}\n{cover}"
 
     def _minimum_set_citation(self) -> list[Citation]:
-        clause = self.corpus.resolve(MIN_SET_CLAUSE)
-        if clause is None:
-            return []
-        sentence = next((s for s in split_sentences(clause.text) if "必要最低限" in s), clause.text)
-        inner = re.search(r"必要最低限の措置の部分（[^）]*）", sentence)
-        return [Citation(clause.id, clause.doc, inner.group(0) if inner else sentence)]
+        from .minimum import guideline_quote
+
+        found = guideline_quote(self.corpus)
+        return [Citation(*found)] if found else []
 
     def _standard_text(self, english: bool, cites: list[Citation]) -> str:
         quote = f"「{cites[0].quote}」（{cites[0].clause_id}）" if cites else ""

@@ -7,11 +7,14 @@ sentence; the clauses' text always comes from the operator's file, never from he
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .corpus import Corpus, CorpusError, Document
 from .ingest import forms_from_headings
+from .textnorm import split_sentences
 
+GUIDELINE_CLAUSE = "指針第4の2の一"
 WHOLE = [("Ⅰ", "第一"), ("Ⅰ", "第二"), ("Ⅰ", "第三")]
 LEADS = [("Ⅰ", "第四"), ("Ⅰ", "第五"), ("Ⅰ", "第六"), ("Ⅱ", None)]
 FORM_PARTS = ["Ⅲ", "Ⅳ", "Ⅴ"]
@@ -31,6 +34,16 @@ class MinimumSet:
 
     def to_json(self) -> dict:
         return {"doc": self.doc, "version": self.version, "forms": self.forms, "clauses": self.clauses}
+
+
+def guideline_quote(corpus: Corpus) -> tuple[str, str, str] | None:
+    """(clause ID, doc, verbatim span) of what 指針第4の2の一 says the minimum set is."""
+    clause = corpus.resolve(GUIDELINE_CLAUSE)
+    if clause is None:
+        return None
+    sentence = next((s for s in split_sentences(clause.text) if "必要最低限" in s), clause.text)
+    inner = re.search(r"必要最低限の措置の部分（[^）]*）", sentence)
+    return clause.id, clause.doc, inner.group(0) if inner else sentence
 
 
 def part_forms(doc: Document) -> dict[str, list[str]]:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 from ..config import PACKAGE_ROOT
 from ..corpus import Corpus
-from ..textnorm import split_sentences
 from .flow import ITEM_FIELDS, UNKNOWN, Flow, TriageError, TriageState
 from .rules import Rubric, decide, load_measures, needs_of, order_measures, uncovered
 
 ANSWERS_SCHEMA = PACKAGE_ROOT / "schemas" / "triage_answers.schema.json"
-MIN_SET_CLAUSE = "指針第4の2の一"
 STANDARD_DOC = "基準"
 ADVICE_LABEL = "【製品の助言】この判定と対策は TICS Assistant 独自の目安であり、公式文書の記載ではありません。"
 FORM_ORDER = ("電子データ", "書面", "物品", "人の知識・ノウハウ")
@@ -70,10 +67,10 @@ def forms_needed(decisions) -> list[str]:
 def minimum_set_section(corpus: Corpus, forms: list[str], rubric: Rubric) -> dict:
     """The minimum set for the forms found: real clauses when the standard is loaded,
     otherwise what 指針第4の2の一 says, with a clear note that the standard is not loaded."""
-    clause = corpus.resolve(MIN_SET_CLAUSE)
-    sentence = next((s for s in split_sentences(clause.text) if "必要最低限" in s), clause.text) if clause else ""
-    inner = re.search(r"必要最低限の措置の部分（[^）]*）", sentence)
-    citation = {"clause_id": MIN_SET_CLAUSE, "doc": "指針", "quote": inner.group(0) if inner else sentence}
+    from ..minimum import guideline_quote
+
+    cid, doc_name, quote = guideline_quote(corpus)
+    citation = {"clause_id": cid, "doc": doc_name, "quote": quote}
     section = {"forms": forms, "citation": citation, "standard_loaded": corpus.has_doc(STANDARD_DOC), "clauses": [], "notes": []}
     if not section["standard_loaded"]:
         section["structure"] = [
