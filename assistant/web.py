@@ -11,6 +11,7 @@ import os
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from urllib.parse import quote
 
@@ -53,6 +54,18 @@ class AppContext:
         self.admin_password = os.environ.get("ASSISTANT_ADMIN_PASSWORD", "")
         self._reload_lock = threading.Lock()
         self.exports = Path(tempfile.mkdtemp(prefix="tics-exports-"))
+        self.answer_ms: deque[float] = deque(maxlen=5000)  # server time per answer, for the load report
+
+    def server_stats(self) -> dict:
+        """Server-side time per answer (ms), p50/p95 over the recent answers."""
+        values = sorted(self.answer_ms)
+        if not values:
+            return {"answers": 0, "p50_ms": 0.0, "p95_ms": 0.0}
+
+        def pct(p: float) -> float:
+            return round(values[min(len(values) - 1, max(0, int(p / 100 * len(values) + 0.5) - 1))], 1)
+
+        return {"answers": len(values), "p50_ms": pct(50), "p95_ms": pct(95)}
 
     def reload(self) -> None:
         with self._reload_lock:
@@ -128,6 +141,7 @@ def build(ctx: AppContext) -> gr.Blocks:
             return gr.Tabs(), gr.update(), gr.update()
 
         demo.load(on_load, None, [tabs, docs_components[0], docs_components[1]], api_name=False)
+        gr.api(ctx.server_stats, api_name="server_stats", api_visibility="undocumented")
     return demo
 
 
@@ -158,6 +172,7 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
         def on_ask(q: str, turns_: list[dict], answers_: list[dict], messages: list):
             messages = list(messages or [])
             answerer = ctx.answerer
+            started = time.perf_counter()
             try:
                 if hasattr(answerer, "stream"):
                     # With a language model: show its words as they come, marked unverified,
@@ -176,6 +191,7 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
                 messages += [{"role": "user", "content": q or "（空の質問）"}, {"role": "assistant", "content": f"⚠️ {exc}"}]
                 yield messages, turns_, answers_, gr.update(choices=[], value=None), q, gr.update()
                 return
+            ctx.answer_ms.append((time.perf_counter() - started) * 1000)
             text = ("⚠️ " + a.answer) if a.refused else a.answer
             if a.generator == "llm":
                 text += "\n\n✅ 検証済み（引用と条項IDを原文と照合しました）"
@@ -190,8 +206,8 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
             yield messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), "", str(path)
 
         outs = [chat, turns, answers, sources, question, export]
-        send.click(on_ask, [question, turns, answers, chat], outs, api_name="ask", concurrency_limit=8)
-        question.submit(on_ask, [question, turns, answers, chat], outs, api_name=False, concurrency_limit=8)
+        send.click(on_ask, [question, turns, answers, chat], outs, api_name="ask", concurrency_limit=2, concurrency_id="ask")
+        question.submit(on_ask, [question, turns, answers, chat], outs, api_name=False, concurrency_limit=2, concurrency_id="ask")
         sources.change(lambda cid: clause_panel(ctx.assistant, cid), sources, panel, api_name="clause")
         reset.click(lambda: ([], [], [], gr.update(choices=[], value=None), clause_panel(ctx.assistant, None), None), None, [chat, turns, answers, sources, panel, export], api_name=False)
 

@@ -97,7 +97,13 @@ def run(url: str, users: int, questions: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    try:
+        server = Client(url, verbose=False).predict(api_name="/server_stats")
+    except Exception as exc:
+        server = {"error": str(exc)[:200]}
     return {
+        "server_answer_p50_ms": server.get("p50_ms"),
+        "server_answer_p95_ms": server.get("p95_ms"),
         "users": users,
         "requests": len(latencies),
         "failures": len(failures),

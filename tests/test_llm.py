@@ -96,11 +96,12 @@ def test_timeout_falls_back(assistant):
     assert a.generator == "extractive" and "秒以内に応答しませんでした" in a.fallback_reason
 
 
-def test_unreachable_server_falls_back(assistant):
+@pytest.mark.parametrize("backend, url", [("openai", "http://127.0.0.1:9/v1"), ("ollama", "http://127.0.0.1:9")])
+def test_unreachable_server_falls_back(assistant, backend, url):
     from assistant.config import LLMConfig
     from assistant.llm import make_chat_model
 
-    model = make_chat_model(LLMConfig(backend="openai", model="none", base_url="http://127.0.0.1:9/v1", timeout_s=5))
+    model = make_chat_model(LLMConfig(backend=backend, model="none", base_url=url, timeout_s=5))
     a = LLMAnswerer(assistant, model, 10).ask(MIN_SET_QUESTION)
     assert a.generator == "extractive" and "接続できません" in a.fallback_reason
 
