@@ -282,14 +282,16 @@ def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
                 return (state.to_dict(), code_, progress_html(state, flow), head, gr.update(visible=False, value=None), gr.update(visible=False, value=[]),
                         gr.update(value="", visible=False), msg, gr.update(visible=True), result_markdown(result), str(chart_path), str(md_path), str(pdf_path),
                         gr.update(visible=False), gr.update(visible=False))
-            code_ = ctx.records.save_consultation(code_, state.to_dict(), None, ctx.assistant.corpus.version)
-            text = f"### {q.text}\n" + (f"<small>{q.help}</small>" if q.help else "") + f"\n\n<small>相談コード: {code_}（途中で保存されます）</small>"
+            if state.log:  # an untouched wizard (every page load) is not worth a record
+                code_ = ctx.records.save_consultation(code_, state.to_dict(), None, ctx.assistant.corpus.version)
+            saved = f"\n\n<small>相談コード: {code_}（途中で保存されます）</small>" if code_ else ""
+            text = f"### {q.text}\n" + (f"<small>{q.help}</small>" if q.help else "") + saved
             opts = list(q.options) + (["わからない"] if q.kind in ("choice", "multi") else [])
             if q.kind == "choice":
                 c_upd, m_upd = gr.update(choices=opts, value=None, visible=True), gr.update(visible=False, value=[])
             elif q.kind in ("multi", "items"):
-                current = state.items and [it["name"] for it in state.items] if q.kind == "items" else []
-                c_upd, m_upd = gr.update(visible=False, value=None), gr.update(choices=opts + [n for n in (current or []) if n not in opts], value=current or [], visible=True)
+                current = [it["name"] for it in state.items] if q.kind == "items" else []  # back into the inventory
+                c_upd, m_upd = gr.update(visible=False, value=None), gr.update(choices=opts + [n for n in current if n not in opts], value=current, visible=True)
             else:
                 c_upd, m_upd = gr.update(visible=False, value=None), gr.update(visible=False, value=[])
             return (state.to_dict(), code_, progress_html(state, flow), text, c_upd, m_upd, gr.update(value="", visible=True), msg,
