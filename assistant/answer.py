@@ -25,7 +25,10 @@ from .textnorm import nfkc, split_sentences
 STANDARD_DOC = "基準"
 WHOLE_QUOTE_CHARS = 220  # a clause this short is quoted whole; longer ones by sentence
 # The guideline states no amounts, fees, prices or deadlines: questions asking for one are unsupported.
-_ASKS_AMOUNT = re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|期限|いつまで|何日|how much|fee|price|deadline", re.IGNORECASE)
+_ASKS_AMOUNT = re.compile(
+    r"いくら|何円|金額|料金|手数料|値段|価格|期限|いつまで|何日|\bfees?\b|\bprices?\b|deadline|how much (?:does|do|will|would|is|are)\b.{0,40}\b(?:cost|charge|pay)",
+    re.IGNORECASE,
+)  # "how much effort may they ask" is not a question about money
 
 
 @dataclass

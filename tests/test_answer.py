@@ -119,3 +119,16 @@ def test_definition_questions_find_the_defining_clause(assistant, corpus):
     assert corpus.definitions["必要最低限の措置の部分"] == "指針第4の2の一"
     a = assistant.ask("この指針でいう技術等情報って、ざっくり言うとどんな情報？")
     assert a.citations[0].clause_id == "指針第1（第1段落）"
+
+
+@pytest.mark.parametrize(
+    "question, refused",
+    [
+        ("How much does certification cost?", True),
+        ("認証の申請手数料はいくら？", True),
+        ("How much leak-prevention effort may a big customer ask of a small supplier?", False),
+    ],
+)
+def test_amount_questions_are_about_money_only(assistant, question, refused):
+    a = assistant.ask(question)
+    assert a.refused is refused, a.answer

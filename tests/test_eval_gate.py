@@ -83,3 +83,12 @@ def test_triage_scenarios_pass_their_gate_and_a_wrong_expectation_fails(built, t
     p = run_eval(["--triage", str(wrong)], built)
     assert p.returncode == 1 and "triage" in p.stderr.decode()
     assert "×" in p.stdout.decode()
+
+
+def test_assistant_eval_is_the_same_harness(built, tmp_path):
+    small = tmp_path / "s.jsonl"
+    small.write_text((ROOT / "eval" / "cases" / "guideline.jsonl").read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")
+    env = dict(os.environ, ASSISTANT_HOME=str(built))
+    p = subprocess.run([sys.executable, "-m", "assistant", "eval", "--cases", str(small), "--no-gate", "--quiet"], cwd=ROOT, env=env, capture_output=True, timeout=600)
+    assert p.returncode == 0, p.stderr.decode()
+    assert "Recall@1" in p.stdout.decode()
