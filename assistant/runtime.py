@@ -6,7 +6,7 @@ from .answer import Assistant, Glossary
 from .config import Config
 from .corpus import load_corpus
 from .embed import make_embedder
-from .index import Notify, _quiet, open_index
+from .index import BuildReport, Notify, _quiet, build_index, open_index
 from .tokens import Tokenizer
 
 
@@ -16,6 +16,11 @@ def open_assistant(cfg: Config, notify: Notify = _quiet) -> Assistant:
     embedder = make_embedder(cfg.embedder)
     index = open_index(cfg, corpus, embedder, Tokenizer(), notify)
     return Assistant(cfg, corpus, index, Glossary.load())
+
+
+def rebuild_index(cfg: Config, notify: Notify = _quiet) -> BuildReport:
+    """Bring the index up to date with the documents on disk (after an add or remove)."""
+    return build_index(cfg, load_corpus(cfg.corpus_dirs), make_embedder(cfg.embedder), Tokenizer(), notify)
 
 
 def open_answerer(cfg: Config, notify: Notify = _quiet):

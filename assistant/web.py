@@ -430,11 +430,8 @@ def admin_tab(ctx: AppContext) -> None:
                 return "⚠️ ログインしてください。"
             if not path:
                 return "⚠️ ファイルを選んでください。"
-            from .corpus import load_corpus
-            from .embed import make_embedder
-            from .index import build_index
             from .ingest import add_document
-            from .tokens import Tokenizer
+            from .runtime import rebuild_index
 
             try:
                 progress_(0.1, desc="ファイルを読み取っています")
@@ -442,7 +439,7 @@ def admin_tab(ctx: AppContext) -> None:
                 if rb.unchanged:
                     return rb.text()
                 progress_(0.4, desc="索引を更新しています")
-                build_index(ctx.cfg, load_corpus(ctx.cfg.corpus_dirs), make_embedder(ctx.cfg.embedder), Tokenizer())
+                rebuild_index(ctx.cfg)
                 progress_(0.8, desc="回答に反映しています")
                 ctx.reload()
             except CorpusError as exc:
