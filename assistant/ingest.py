@@ -170,6 +170,11 @@ def forms_from_headings(clauses: list[Clause]) -> dict[str, list[str]]:
     return out
 
 
+def part_forms(doc: Document) -> dict[str, list[str]]:
+    """Forms per part: the manifest's explicit setting wins over what headings say."""
+    return dict(doc.manifest.forms) or forms_from_headings(doc.clauses)
+
+
 def read_back(doc: Document) -> ReadBack:
     counts = Counter("見出し・部" if c.parent is None else ("項目" if c.kind == "item" else "段落") for c in doc.clauses)
     warnings = list(doc.warnings)
@@ -179,8 +184,7 @@ def read_back(doc: Document) -> ReadBack:
         if len(c.text) > 1500:
             warnings.append(f"長すぎる条項（{len(c.text)} 文字。見出しや番号の読み落としの可能性）: {c.id}")
     tree = [("  " * (len(c.heading_path))) + f"{c.id}  {c.text[:40]}{'…' if len(c.text) > 40 else ''}" for c in doc.clauses]
-    forms = doc.manifest.forms or forms_from_headings(doc.clauses)
-    return ReadBack(doc.doc, doc.manifest.version, doc.title, dict(counts), tree, warnings, forms)
+    return ReadBack(doc.doc, doc.manifest.version, doc.title, dict(counts), tree, warnings, part_forms(doc))
 
 
 def _slug(text: str) -> str:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .corpus import Corpus, CorpusError, Document
-from .ingest import forms_from_headings
+from .ingest import part_forms
 from .textnorm import split_sentences
 
 GUIDELINE_CLAUSE = "指針第4の2の一"
@@ -44,11 +44,6 @@ def guideline_quote(corpus: Corpus) -> tuple[str, str, str] | None:
     sentence = next((s for s in split_sentences(clause.text) if "必要最低限" in s), clause.text)
     inner = re.search(r"必要最低限の措置の部分（[^）]*）", sentence)
     return clause.id, clause.doc, inner.group(0) if inner else sentence
-
-
-def part_forms(doc: Document) -> dict[str, list[str]]:
-    """Forms per part: the manifest's explicit setting wins over what headings say."""
-    return dict(doc.manifest.forms) or forms_from_headings(doc.clauses)
 
 
 def known_forms(doc: Document) -> list[str]:
