@@ -125,7 +125,7 @@ class Assistant:
         english = is_english(q)
         expansion = self.glossary.expand(q)
         r = retrieve(self.index, q, self.cfg.retrieval, history, self.glossary.expanded)
-        retrieved = self._retrieved(r)
+        retrieved = self.retrieved_rows(r)
 
         def refuse(reason: str, text: str, citations: list[Citation] | None = None) -> Answer:
             return Answer(q, text, True, citations or [], retrieved, self.corpus.version, reason)
@@ -243,9 +243,10 @@ class Assistant:
         parts += ["", ("Document versions: " if english else "出典の版: ") + "、".join(f"{d} {self.corpus.docs[d].manifest.version}" for d in docs)]
         if related:
             parts += ["", ("Related clauses: " if english else "関連する条項: ") + "、".join(related)]
-        return Answer(q, "\n".join(parts), False, citations, self._retrieved(r), self.corpus.version, None, related)
+        return Answer(q, "\n".join(parts), False, citations, self.retrieved_rows(r), self.corpus.version, None, related)
 
-    def _retrieved(self, r: Retrieval) -> list[dict]:
+    def retrieved_rows(self, r: Retrieval) -> list[dict]:
+        """The ranked clauses as ask --json reports them (at least the top 5)."""
         return [{"clause_id": h.clause_id, "score": round(h.score, 4)} for h in r.hits[: max(5, self.cfg.retrieval.top_k)]]
 
     # -- refusals ---------------------------------------------------------------

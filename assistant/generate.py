@@ -73,12 +73,12 @@ class LLMAnswerer:
         blocks = "\n".join(f'<clause id="{cid}">{self.assistant.corpus.resolve(cid).text}</clause>' for cid in ids)
         return [SystemMessage(render("system")), HumanMessage(render("answer", clauses=blocks, question=question))]
 
-    def _finish(self, extractive: Answer, raw: str, ids: list[str], started: float) -> Answer:
+    def _finish(self, extractive: Answer, raw: str, ids: list[str]) -> Answer:
         v = verify(raw, ids, self.assistant.corpus)
         if not v.ok:
-            return self._fallback(extractive, v.reason or "検証に失敗しました")
+            return _as_extractive(extractive, v.reason or "検証に失敗しました")
         if v.refused:
-            return self._fallback(extractive, "モデルが回答できないと判断しました")
+            return _as_extractive(extractive, "モデルが回答できないと判断しました")
         citations = []
         for cid in v.cited:
             clause = self.assistant.corpus.resolve(cid)
@@ -88,12 +88,6 @@ class LLMAnswerer:
         a = Answer(extractive.question, v.text + note, False, citations, extractive.retrieved, extractive.corpus_version)
         a.generator, a.fallback_reason, a.dropped = "llm", None, v.dropped
         return a
-
-    @staticmethod
-    def _fallback(extractive: Answer, reason: str) -> Answer:
-        extractive.generator = "extractive"
-        extractive.fallback_reason = reason
-        return extractive
 
     # -- public ----------------------------------------------------------------------
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
@@ -116,7 +110,7 @@ class LLMAnswerer:
         standalone = self.rewrite(q, history)
         if standalone != q:
             r = retrieve(self.assistant.index, standalone, self.assistant.cfg.retrieval, [], self.assistant.glossary.expanded)
-            extractive.retrieved = [{"clause_id": h.clause_id, "score": round(h.score, 4)} for h in r.hits[:5]]
+            extractive.retrieved = self.assistant.retrieved_rows(r)
         ids = self._context(extractive)
         messages = self._messages(q, ids)
         chunks: list[str] = []
@@ -132,18 +126,19 @@ class LLMAnswerer:
                 chunks.append(text)
                 yield Event("token", text)
         except concurrent.futures.TimeoutError:
-            yield Event("final", answer=self._fallback(extractive, f"言語モデルが {self.timeout_s:.0f} 秒以内に応答しませんでした"))
+            yield Event("final", answer=_as_extractive(extractive, f"言語モデルが {self.timeout_s:.0f} 秒以内に応答しませんでした"))
             return
         except Exception as exc:  # connection refused, bad model name, server errors…
             name = type(exc).__name__
             what = "に接続できません" if "Connect" in name or isinstance(exc, ConnectionError) else "の呼び出しに失敗しました"
-            yield Event("final", answer=self._fallback(extractive, f"言語モデル{what}（{name}: {str(exc)[:120]}）"))
+            yield Event("final", answer=_as_extractive(extractive, f"言語モデル{what}（{name}: {str(exc)[:120]}）"))
             return
-        yield Event("final", answer=self._finish(extractive, "".join(chunks), ids, started))
+        yield Event("final", answer=self._finish(extractive, "".join(chunks), ids))
 
 
-def _as_extractive(a: Answer) -> Answer:
-    a.generator, a.fallback_reason = "extractive", None
+def _as_extractive(a: Answer, reason: str | None = None) -> Answer:
+    """Mark the extractive answer as what is shown, and why the model's was not (None: no fallback)."""
+    a.generator, a.fallback_reason = "extractive", reason
     return a
 
 
@@ -157,8 +152,7 @@ class FallbackAnswerer:
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         a = self.assistant.ask(question, history)
-        a.generator, a.fallback_reason = "extractive", None if a.refused else self.reason
-        return a
+        return _as_extractive(a, None if a.refused else self.reason)
 
     def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]:
         yield Event("final", answer=self.ask(question, history))
