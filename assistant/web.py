@@ -273,10 +273,11 @@ def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
                 result["code"] = code_
                 md_path = ctx.export_path(f"見極め診断_{code_}.md")
                 md_path.write_text(triage_report.markdown(result, state.to_dict(), code_), encoding="utf-8")
-                pdf_path = ctx.export_path(f"見極め診断_{code_}.pdf")
-                pdf_path.write_bytes(triage_report.pdf(result, state.to_dict(), code_))
+                chart_png = triage_report.standing_chart(result)
                 chart_path = ctx.export_path("chart.png")
-                chart_path.write_bytes(triage_report.standing_chart(result))
+                chart_path.write_bytes(chart_png)
+                pdf_path = ctx.export_path(f"見極め診断_{code_}.pdf")
+                pdf_path.write_bytes(triage_report.pdf(result, state.to_dict(), code_, chart_png))
                 head = (f"### 診断が完了しました\n相談コード **{code_}**（このコードか `?code={code_}` 付きのリンクで、いつでも結果を開けます）。"
                         "回答を変えるときは「戻る」を押してください。")
                 return (state.to_dict(), code_, progress_html(state, flow), head, gr.update(visible=False, value=None), gr.update(visible=False, value=[]),

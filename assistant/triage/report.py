@@ -102,8 +102,9 @@ def standing_chart(result: dict) -> bytes:
     return buf.getvalue()
 
 
-def pdf(result: dict, state: dict, code: str | None = None) -> bytes:
-    """The same record as a PDF with embedded Japanese font and the standing chart."""
+def pdf(result: dict, state: dict, code: str | None = None, chart: bytes | None = None) -> bytes:
+    """The same record as a PDF with embedded Japanese font and the standing chart
+    (``chart``: the PNG from standing_chart, when the caller already rendered it)."""
     from fpdf import FPDF
 
     md = markdown(result, state, code)
@@ -146,7 +147,7 @@ def pdf(result: dict, state: dict, code: str | None = None) -> bytes:
             continue
         if line.startswith("## "):
             if not chart_done and line.startswith("## 2."):
-                doc.image(io.BytesIO(standing_chart(result)), w=width * 0.85)
+                doc.image(io.BytesIO(chart or standing_chart(result)), w=width * 0.85)
                 chart_done = True
             doc.ln(2)
             doc.set_font("ipaex", size=13)
