@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .textnorm import ends_sentence, match_form, normalize
 
 _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ROMAN = ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "Ⅵ", "Ⅶ", "Ⅷ", "Ⅸ", "Ⅹ"]
+ROMAN_NUMERALS = ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "Ⅵ", "Ⅶ", "Ⅷ", "Ⅸ", "Ⅹ"]
 _ROMAN_ASCII = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 _IROHA = "イロハニホヘトチリヌルヲワカヨタレソツネナラム"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -72,10 +72,10 @@ def read_marker(line: str) -> Marker | None:
             value, label = kanji_to_int(n), f"第{n}"
         elif kind == "roman":
             ascii_n = n.translate(str.maketrans("ＩＶＸ", "IVX"))
-            value = _ROMAN.index(n) + 1 if n in _ROMAN else _ROMAN_ASCII.get(ascii_n, 0)
+            value = ROMAN_NUMERALS.index(n) + 1 if n in ROMAN_NUMERALS else _ROMAN_ASCII.get(ascii_n, 0)
             if not value:
                 continue
-            label = _ROMAN[value - 1]
+            label = ROMAN_NUMERALS[value - 1]
         elif kind == "paren_kanji":
             value, label = kanji_to_int(n), f"（{n}）"
         elif kind == "paren_arabic":
@@ -295,5 +295,5 @@ def canonical_id(text: str) -> str:
     """Canonical spelling of a clause ID typed by a person (全角数字, スペース, ローマ数字)."""
     s = match_form(text)
     s = s.replace("(", "（").replace(")", "）")
-    s = re.sub(r"[IVX]+(?=の|$|第)", lambda m: _ROMAN[_ROMAN_ASCII[m.group(0)] - 1] if m.group(0) in _ROMAN_ASCII else m.group(0), s)
+    s = re.sub(r"[IVX]+(?=の|$|第)", lambda m: ROMAN_NUMERALS[_ROMAN_ASCII[m.group(0)] - 1] if m.group(0) in _ROMAN_ASCII else m.group(0), s)
     return s

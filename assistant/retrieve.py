@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .clauses import canonical_id
+from .clauses import ROMAN_NUMERALS, canonical_id
 from .config import RetrievalConfig
 from .corpus import LEAD_ALIAS, Corpus
 from .index import Index
@@ -16,7 +16,7 @@ _NUM = "0-9０-９"
 _KNUM = "一二三四五六七八九十"
 # 「第4の2の一」「指針第3の2」; 「法第二条」 (kanji, followed by 条/項/号) is a law article, not a clause.
 _GUIDELINE_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)((?:\s*の\s*[{_NUM}{_KNUM}]+)*)(の柱書き)?(?![{_NUM}]|\s*[条項号])")
-_ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
+_ROMAN = "".join(ROMAN_NUMERALS)
 _STANDARD_PART = re.compile(rf"(?<![A-Za-z])([{_ROMAN}]|IV|V|I{{1,3}})(?![A-Za-z])(?:\s*の\s*(?:第[{_KNUM}]+|柱書き))?")
 _STANDARD_NAME = re.compile(r"(措置)?基準|告示|standard", re.IGNORECASE)
 _FOLLOWUP = re.compile(
