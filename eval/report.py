@@ -44,7 +44,13 @@ TRIAGE_ROWS = [
     ("must_protect_f1", "守るべき情報 F1"),
     ("confirm_f1", "要確認 F1"),
     ("minimum_forms_accuracy", "最低限の措置の態様 正解率"),
-    ("top_measures_recall", "上位対策の再現率"),
+    ("basics_covered", "基本の管理の網羅率（守るべき情報ごと）"),
+    ("organisation_covered", "組織の基本の網羅率"),
+    ("situations_recall", "会社の状況への対策の再現率"),
+    ("mentions_recall", "助言者が期待する語の再現率"),
+    ("plan_size_ok", "計画の対策数が妥当な割合"),
+    ("median_questions_3_items", "質問数の中央値（情報3件の会社）"),
+    ("median_questions_3_items_before", "同・適応的な質問の前"),
 ]
 
 
@@ -56,16 +62,23 @@ def _triage_lines(report: dict, md: bool = False) -> list[str]:
     if md:
         out = ["", f"## 見極め診断のシナリオ（{s['scenarios']} 件）", "", "| 指標 | 値 |", "|---|---|"]
         out += [f"| {label} | {_fmt(s[key])} |" for key, label in TRIAGE_ROWS]
-        out += ["", "| シナリオ | 完全一致 | 守るべき F1 | 要確認 F1 | 態様 | 上位対策 |", "|---|---|---|---|---|---|"]
+        out += ["", "| シナリオ | 完全一致 | 守るべき F1 | 要確認 F1 | 態様 | 基本の管理 | 計画 | 対策数 | 質問数（前→後） |", "|---|---|---|---|---|---|---|---|---|"]
         for r in t["scenarios"]:
-            out.append(f"| {r['id']} | {'○' if r['exact'] else '×'} | {r['must_f1']:.2f} | {r['confirm_f1']:.2f} | {'○' if r['forms_ok'] else '×'} | {r['measures_recall']:.2f} |")
+            out.append(
+                f"| {r['id']} | {'○' if r['exact'] else '×'} | {r['must_f1']:.2f} | {r['confirm_f1']:.2f} | {'○' if r['forms_ok'] else '×'} "
+                f"| {r['basics']:.2f} | {'○' if r['plan_ok'] else '×'} | {r['plan_size']} | {r['questions_before']} → {r['questions_asked']} |"
+            )
         return out
     out = ["", f"見極め診断のシナリオ（{s['scenarios']} 件）:"]
     out += [f"  {_pad(label, 30)}{_fmt(s[key])}" for key, label in TRIAGE_ROWS]
     for r in t["scenarios"]:
-        mark = "○" if r["exact"] else "×"
-        out.append(f"  {mark} {_pad(r['id'], 26)} 守るべきF1 {r['must_f1']:.2f}  要確認F1 {r['confirm_f1']:.2f}  態様 {'○' if r['forms_ok'] else '×'}  上位対策 {r['measures_recall']:.2f}")
-        if not r["exact"]:
+        mark = "○" if r["exact"] and r["plan_ok"] else "×"
+        out.append(
+            f"  {mark} {_pad(r['id'], 26)} 守るべきF1 {r['must_f1']:.2f}  要確認F1 {r['confirm_f1']:.2f}  態様 {'○' if r['forms_ok'] else '×'}"
+            f"  基本 {r['basics']:.2f}  組織 {r['organisation']:.2f}  状況 {r['situations']:.2f}  語 {r['mentions']:.2f}"
+            f"  対策数 {r['plan_size']}{'' if r['size_ok'] else '（範囲外）'}  質問 {r['questions_before']}→{r['questions_asked']}"
+        )
+        if not (r["exact"] and r["plan_ok"]):
             out.append(f"      期待: {r['expected']}")
             out.append(f"      結果: {r['got']}")
     return out

@@ -1,7 +1,14 @@
 """The triage conversation: typed state, the flow (a data file) and pure step functions.
 
+The flow asks only what can still change the result. After the firm questions and the
+inventory it asks the decision questions field by field — several items at once where that
+is natural ("which of these are under a confidentiality obligation?") — and only for the
+items whose status that answer can still change (rules.py). Then, for the items that must be
+protected or need confirming, it asks what the plan needs: forms and place, who can reach
+them, whether they leave the firm. Items that need nothing are not asked about further.
+
 State is plain data (JSON round-trips), so a consultation can be saved and resumed. Every
-step function returns a new state; nothing here decides must-protect status (rules.py does).
+step function returns a new state.
 """
 
 from __future__ import annotations
@@ -11,13 +18,14 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from ..config import SHIPPED_CORPUS
 from ..textnorm import nfkc
+from .rules import TRIAGE_DIR, UNKNOWN, Rubric
 
-TRIAGE_DIR = SHIPPED_CORPUS / "triage"
-UNKNOWN = "わからない"
 ITEM_FIELDS = ("forms", "location", "access", "goes_outside", "competitive", "damage", "public", "confidential_obligation", "legal_control")
+FORMS = ("電子データ", "書面", "物品", "人の知識・ノウハウ")
+QuestionKind = Literal["text", "choice", "multi", "items", "batch", "forms"]
 
 
 class TriageError(ValueError):
@@ -28,81 +36,199 @@ class TriageError(ValueError):
 class Question:
     id: str
     field: str
-    kind: str  # text | choice | multi | items
+    kind: QuestionKind
     text: str
     options: tuple[str, ...] = ()
     help: str = ""
-    item: int | None = None  # index of the item the question is about
+    item: int | None = None  # the item a per-item question is about
+    items: tuple[int, ...] = ()  # the items a batch question covers (checkboxes over the inventory)
+
+    @property
+    def unknown_allowed(self) -> bool:
+        return self.kind in ("choice", "multi", "batch", "forms")
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["options"] = list(self.options) + ([UNKNOWN] if self.kind in ("choice", "multi") else [])
+        d["options"] = list(self.options) + ([UNKNOWN] if self.unknown_allowed else [])
+        d["items"] = list(self.items)
         return d
+
+
+@dataclass(frozen=True)
+class ItemQuestion:
+    """One item question of the flow file."""
+
+    id: str
+    field: str
+    phase: Literal["decision", "plan"]
+    kind: QuestionKind
+    text: str
+    options: tuple[str, ...]
+    label: str
+    find_out: str
+    batch: bool = False
+    batch_text: str = ""
+    help: str = ""
+    also: tuple[str, ...] = ()  # further fields the same question fills (forms → location)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field, *self.also)
 
 
 @dataclass(frozen=True)
 class Flow:
     firm_questions: tuple[dict, ...]
     inventory_question: dict
-    item_questions: tuple[dict, ...]
+    item_questions: tuple[ItemQuestion, ...]
     typical_items: dict[str, list[str]]
+    batch_none: str
+    rubric: Rubric
 
     @classmethod
-    def load(cls, path: Path = TRIAGE_DIR / "flow.json") -> "Flow":
+    def load(cls, path: Path = TRIAGE_DIR / "flow.json", rubric: Rubric | None = None) -> "Flow":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(tuple(data["firm_questions"]), data["inventory_question"], tuple(data["item_questions"]), data["typical_items"])
+        questions = tuple(
+            ItemQuestion(q["id"], q["field"], q["phase"], q["kind"], q["text"], tuple(q.get("options", ())), q["label"], q["find_out"],
+                         q.get("batch", False), q.get("batch_text", ""), q.get("help", ""), tuple(q.get("also", ())))
+            for q in data["item_questions"]
+        )
+        return cls(tuple(data["firm_questions"]), data["inventory_question"], questions, data["typical_items"], data["batch_none"], rubric or Rubric.load())
 
-    def item_question(self, field_name: str) -> dict:
-        return next(q for q in self.item_questions if q["field"] == field_name)
+    def item_question(self, field_name: str) -> ItemQuestion:
+        return next(q for q in self.item_questions if field_name in q.fields)
 
     def firm_question(self, field_name: str) -> dict:
         return next(q for q in self.firm_questions if q["field"] == field_name)
 
+    @property
+    def decision_questions(self) -> tuple[ItemQuestion, ...]:
+        return tuple(q for q in self.item_questions if q.phase == "decision")
+
+    @property
+    def plan_questions(self) -> tuple[ItemQuestion, ...]:
+        return tuple(q for q in self.item_questions if q.phase == "plan")
+
 
 @dataclass
 class TriageState:
-    """Everything the user has said so far. ``log`` is the answer order, for going back."""
+    """Everything the user has said so far. ``log`` is the order of the questions asked, for
+    going back; its length is the number of questions asked."""
 
     firm: dict = field(default_factory=dict)
     items: list[dict] = field(default_factory=list)
     inventory_done: bool = False
-    log: list[list] = field(default_factory=list)  # [question id, item index or None]
+    log: list[dict] = field(default_factory=list)  # {"q": question id, "items": [indices]}
+    progress: dict = field(default_factory=dict)  # measure id → {"status", "owner", "due", "note"}
+    previous: str | None = None  # the consultation this one re-assesses
 
     def to_dict(self) -> dict:
         return copy.deepcopy(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "TriageState":
-        return cls(copy.deepcopy(data.get("firm", {})), copy.deepcopy(data.get("items", [])), bool(data.get("inventory_done")), copy.deepcopy(data.get("log", [])))
+        log = [_log_entry(e) for e in data.get("log", [])]
+        return cls(copy.deepcopy(data.get("firm", {})), copy.deepcopy(data.get("items", [])), bool(data.get("inventory_done")), log,
+                   copy.deepcopy(data.get("progress", {})), data.get("previous"))
+
+
+def _log_entry(entry) -> dict:
+    """Records saved before the adaptive flow logged [question id, item index or None]."""
+    if isinstance(entry, dict):
+        return {"q": entry["q"], "items": list(entry.get("items", []))}
+    qid, item = entry[0], entry[1]
+    return {"q": qid, "items": [] if item is None else [item]}
+
+
+# -- which question comes next ---------------------------------------------------------------
+def status_of(item: dict, flow: Flow) -> str:
+    return flow.rubric.status(item)
+
+
+def protected(item: dict, flow: Flow) -> bool:
+    """Must be protected or needs confirming (treated as must until confirmed)."""
+    return status_of(item, flow) != "not_required"
+
+
+def _decision_targets(state: TriageState, flow: Flow, q: ItemQuestion) -> list[int]:
+    return [i for i, item in enumerate(state.items) if q.field not in item and flow.rubric.relevant(item, q.field)]
+
+
+def _plan_targets(state: TriageState, flow: Flow, q: ItemQuestion) -> list[int]:
+    return [i for i, item in enumerate(state.items) if q.field not in item and protected(item, flow)]
+
+
+def _firm_question(q: dict) -> Question:
+    return Question(q["id"], q["field"], q["kind"], q["text"], tuple(q.get("options", ())), q.get("help", ""))
+
+
+def _item_question(q: ItemQuestion, state: TriageState, targets: list[int], flow: Flow) -> Question:
+    if q.batch and len(targets) >= 2:
+        names = tuple(state.items[i]["name"] for i in targets)
+        return Question(q.id, q.field, "batch", q.batch_text, names + (flow.batch_none,), q.help, None, tuple(targets))
+    i = targets[0]
+    return Question(q.id, q.field, q.kind, q.text.format(item=state.items[i]["name"]), q.options, q.help, i, (i,))
 
 
 def next_question(state: TriageState, flow: Flow) -> Question | None:
-    """The first unanswered question, or None when the triage is complete."""
+    """The next question that can still change the result, or None when the triage is complete."""
     for q in flow.firm_questions:
         if q["field"] not in state.firm:
-            return Question(q["id"], q["field"], q["kind"], q["text"], tuple(q.get("options", ())), q.get("help", ""))
+            return _firm_question(q)
     if not state.inventory_done:
         q = flow.inventory_question
-        industry = state.firm.get("industry")
-        suggestions = flow.typical_items.get(industry) or flow.typical_items.get("その他", [])
+        suggestions = flow.typical_items.get(state.firm.get("industry")) or flow.typical_items.get("その他", [])
         return Question(q["id"], "items", "items", q["text"], tuple(suggestions), q.get("help", ""))
-    for i, item in enumerate(state.items):
-        for q in flow.item_questions:
-            if q["field"] not in item:
-                return Question(q["id"], q["field"], q["kind"], q["text"].format(item=item["name"]), tuple(q.get("options", ())), q.get("help", ""), i)
+    for q in flow.decision_questions:  # field by field: one checkbox question covers many items
+        targets = _decision_targets(state, flow, q)
+        if targets:
+            return _item_question(q, state, targets, flow)
+    per_item = [q for q in flow.plan_questions if not q.batch]
+    for i, item in enumerate(state.items):  # then item by item: what the plan needs
+        if not protected(item, flow):
+            continue
+        for q in per_item:
+            if q.field not in item:
+                return _item_question(q, state, [i], flow)
+    for q in flow.plan_questions:
+        if q.batch:
+            targets = _plan_targets(state, flow, q)
+            if targets:
+                return _item_question(q, state, targets, flow)
     return None
 
 
-def progress(state: TriageState, flow: Flow) -> tuple[int, int]:
-    """(answered, total) questions, for a progress indicator."""
-    total = len(flow.firm_questions) + 1 + len(state.items) * len(flow.item_questions)
-    done = sum(1 for q in flow.firm_questions if q["field"] in state.firm) + int(state.inventory_done)
-    done += sum(1 for item in state.items for q in flow.item_questions if q["field"] in item)
-    return done, total
+def questions_asked(state: TriageState) -> int:
+    return len(state.log)
 
 
+def remaining(state: TriageState, flow: Flow) -> int | None:
+    """The most questions still to come with the answers so far (it shrinks as items settle).
+    None before the inventory: until the items are named, their questions cannot be counted."""
+    if not state.inventory_done:
+        return None
+    total = 0
+    for q in flow.decision_questions:
+        targets = _decision_targets(state, flow, q)
+        total += (1 if q.batch and len(targets) >= 2 else len(targets))
+    for q in flow.plan_questions:
+        targets = [i for i, item in enumerate(state.items) if q.field not in item and _may_need_plan(item, flow)]
+        total += (1 if q.batch and len(targets) >= 2 else len(targets))
+    return total
+
+
+def _may_need_plan(item: dict, flow: Flow) -> bool:
+    return "must" in flow.rubric.outcomes(item) or not flow.rubric.settled(item)
+
+
+def progress(state: TriageState, flow: Flow) -> tuple[int, int | None]:
+    """(questions asked, questions still to come at most; None while the items are not named)."""
+    return questions_asked(state), remaining(state, flow)
+
+
+# -- answering -----------------------------------------------------------------------------------
 def answer(state: TriageState, flow: Flow, value, reader=None) -> TriageState:
-    """Apply an answer (a button value, a list, or free text) to the current question.
+    """Apply an answer (a button value, a list, a {name: value} map, or free text) to the current question.
 
     ``reader(question, text)`` may turn free text into an option first (a language model,
     when one is configured); when it returns None the deterministic reader below decides.
@@ -118,42 +244,57 @@ def answer(state: TriageState, flow: Flow, value, reader=None) -> TriageState:
         new.items += [{"name": n} for n in names if n not in have]
         new.items.sort(key=lambda it: names.index(it["name"]))
         new.inventory_done = True
+    elif q.kind == "batch":
+        for i, v in read_batch(q, value, [new.items[i]["name"] for i in q.items], flow.batch_none).items():
+            new.items[i][q.field] = v
+    elif q.kind == "forms":
+        forms, location = read_forms(value)
+        new.items[q.item]["forms"] = forms
+        new.items[q.item]["location"] = location
     else:
         if reader is not None and isinstance(value, str) and q.kind in ("choice", "multi") and value.strip() and value not in q.options:
             value = reader(q, value) or value
         parsed = read_answer(q, value)
         target = new.firm if q.item is None else new.items[q.item]
         target[q.field] = parsed
-    new.log.append([q.id, q.item])
+    new.log.append({"q": q.id, "items": list(q.items)})
     return new
 
 
-def back(state: TriageState) -> TriageState:
+def back(state: TriageState, flow: Flow) -> TriageState:
     """Undo the last answer; the question is asked again. At the start, nothing changes."""
     new = TriageState.from_dict(state.to_dict())
     if not new.log:
         return new
-    qid, item = new.log.pop()
+    entry = new.log.pop()
+    qid = entry["q"]
     if qid == "inventory":
         new.inventory_done = False
-    elif item is None:
+    elif qid.startswith("firm."):
         new.firm.pop(qid.split(".", 1)[1], None)
-    elif item < len(new.items):
-        new.items[item].pop(qid.split(".", 1)[1], None)
+    else:
+        fields = flow.item_question(qid.split(".", 1)[1]).fields
+        for i in entry["items"]:
+            if i < len(new.items):
+                for f in fields:
+                    new.items[i].pop(f, None)
     return new
 
 
-# -- the deterministic reader for free-text answers --------------------------------------
+# -- reading answers -------------------------------------------------------------------------------
 _YES = re.compile(r"^(はい|yes|y|ある|あります|そう|そうです|うん|多い|負っている|対象)")
-_NO = re.compile(r"^(いいえ|no|n|ない|ありません|ないです|違う|いや|無い|なし)")
+_NO = re.compile(r"^(いいえ|no|n|ない|ありません|ないです|違う|いや|無い|なし|該当なし|どれも)")
 _UNKNOWN = re.compile(r"(わから|分から|不明|知らない|unknown|\?|？|判断できない|どちらとも)")
 _DAMAGE = [("大", re.compile(r"大|致命|深刻|甚大|large|high")), ("中", re.compile(r"中|そこそこ|ある程度|medium")), ("小", re.compile(r"小|ほとんど|軽微|少し|small|low"))]
 _FORM_WORDS = {
     "電子データ": re.compile(r"電子|データ|ファイル|pc|パソコン|サーバ|クラウド|cad|メール|usb|デジタル"),
-    "書面": re.compile(r"書面|紙|印刷|書類|ファイリング|ノート|手書き|図面の写し"),
+    "書面": re.compile(r"書面|紙|印刷|書類|ファイリング|ノート|手書き|図面の写し|書庫"),
     "物品": re.compile(r"物品|試作|金型|治具|サンプル|現物|部品|製品そのもの"),
-    "人の知識・ノウハウ": re.compile(r"人|頭|職人|技能|ノウハウ|経験|口頭|勘"),
+    "人の知識・ノウハウ": re.compile(r"人の|頭|職人|技能|ノウハウ|経験|口頭|勘"),
 }
+MAX_ITEMS = 30  # a first plan for a small firm; more kinds of information belong in several sessions
+MAX_NAME_CHARS = 60
+MAX_TEXT_CHARS = 200
 
 
 def read_items(value) -> list[str]:
@@ -162,18 +303,94 @@ def read_items(value) -> list[str]:
     names = [nfkc(str(v)).strip() for v in (value or [])]
     names = [n for n in dict.fromkeys(names) if n and n != UNKNOWN]
     for n in names:
-        if len(n) > 60:
-            raise TriageError(f"items: 情報の名前が長すぎます（{n[:20]}…）。60 文字以内にしてください。")
+        if len(n) > MAX_NAME_CHARS:
+            raise TriageError(f"items: 情報の名前が長すぎます（{n[:20]}…）。{MAX_NAME_CHARS} 文字以内にしてください。")
+    if len(names) > MAX_ITEMS:
+        raise TriageError(f"items: 情報は一度に {MAX_ITEMS} 件までです（{len(names)} 件）。似たものはまとめるか、診断を分けてください。")
     return names
+
+
+def read_batch(q: Question, value, names: list[str], none_label: str) -> dict[int, str]:
+    """A checkbox answer over several items → {item index: はい|いいえ|わからない}.
+
+    Checked names are はい and the rest いいえ; 「該当なし」 makes them all いいえ and
+    「わからない」 all わからない. A {name: value} map (answers files, the adviser's grid) sets
+    each item on its own; free text names the items that apply."""
+    index = dict(zip(names, q.items))
+    allowed = set(q.options) - {none_label}
+    if isinstance(value, dict):
+        out = {}
+        for name, i in index.items():
+            v = nfkc(str(value.get(name, UNKNOWN))).strip()
+            if v not in ("はい", "いいえ", UNKNOWN):
+                raise TriageError(f"{q.field}: 「{name}」の回答「{v[:20]}」は使えません（はい、いいえ、{UNKNOWN}）。")
+            out[i] = v
+        return out
+    if isinstance(value, str):
+        text = nfkc(value).strip()
+        if not text or _UNKNOWN.search(text):
+            return {i: UNKNOWN for i in index.values()}
+        if _NO.search(text.lower()):
+            return {i: "いいえ" for i in index.values()}
+        chosen = [n for n in names if n in text]
+        if not chosen:
+            raise TriageError(f"{q.field}: どの情報のことか読み取れませんでした。{'、'.join(names)} の中から選ぶか、「{none_label}」「{UNKNOWN}」で答えてください。")
+        value = chosen
+    picked = [nfkc(str(v)).strip() for v in (value or [])]
+    if picked == [UNKNOWN]:
+        return {i: UNKNOWN for i in index.values()}
+    unknown = [p for p in picked if p not in allowed and p != none_label]
+    if unknown:
+        raise TriageError(f"{q.field}: 「{unknown[0][:20]}」は選択肢にありません（{'、'.join(names)}、{none_label}）。")
+    if not picked:
+        raise TriageError(f"{q.field}: 当てはまる情報を選ぶか、「{none_label}」か「{UNKNOWN}」を選んでください。")
+    return {i: ("はい" if n in picked else "いいえ") for n, i in index.items()}
+
+
+def read_forms(value) -> tuple[list[str], str]:
+    """Forms (態様) and where the item is kept, from buttons, a map, or one free-text answer
+    such as 「CADデータは設計PC、紙の図面は書庫」."""
+    location = ""
+    if isinstance(value, dict):
+        location = _text(value.get("location", ""), "location")
+        value = value.get("forms", [UNKNOWN])
+    if isinstance(value, str):
+        text = nfkc(value).strip()
+        if len(text) > MAX_TEXT_CHARS:
+            raise TriageError(f"forms: {MAX_TEXT_CHARS} 文字以内で入力してください。")
+        if not text or _UNKNOWN.fullmatch(text) or text == UNKNOWN:
+            return [UNKNOWN], location
+        forms = [f for f, rx in _FORM_WORDS.items() if rx.search(text.lower())]
+        if not forms:
+            raise TriageError(f"forms: どんな形か読み取れませんでした。{'、'.join(FORMS)}、{UNKNOWN} から選ぶか、「紙の図面を書庫に」のように書いてください。")
+        return forms, location or text
+    chosen = []
+    for v in value or []:
+        v = nfkc(str(v)).strip()
+        if v in FORMS or v == UNKNOWN:
+            chosen.append(v)
+        elif v:
+            found = [f for f, rx in _FORM_WORDS.items() if rx.search(v.lower())]
+            if not found:
+                raise TriageError(f"forms: 「{v[:20]}」は選択肢にありません（選択肢: {'、'.join(FORMS)}、{UNKNOWN}）。")
+            chosen += found
+    chosen = list(dict.fromkeys(chosen))
+    if len(chosen) > 1 and UNKNOWN in chosen:
+        chosen.remove(UNKNOWN)
+    return chosen or [UNKNOWN], location
+
+
+def _text(value, field_name: str) -> str:
+    text = nfkc(str(value or "")).strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise TriageError(f"{field_name}: {MAX_TEXT_CHARS} 文字以内で入力してください。")
+    return text
 
 
 def read_answer(q: Question, value):
     """Turn a button value or free text into the question's typed value, or raise TriageError."""
     if q.kind == "text":
-        text = nfkc(str(value or "")).strip()
-        if len(text) > 200:
-            raise TriageError(f"{q.field}: 200 文字以内で入力してください。")
-        return text or UNKNOWN
+        return _text(value, q.field) or UNKNOWN
     if q.kind == "multi":
         values = value if isinstance(value, list) else re.split(r"[,、，\s]+", str(value or ""))
         chosen = []
@@ -185,10 +402,8 @@ def read_answer(q: Question, value):
                 chosen.append(v)
             elif _UNKNOWN.search(v):
                 chosen.append(UNKNOWN)
-            elif q.field == "forms":
-                chosen += [f for f, rx in _FORM_WORDS.items() if rx.search(v.lower())]
             else:
-                raise TriageError(f"{q.field}: 「{v}」は選択肢にありません（選択肢: {'、'.join(q.options)}、{UNKNOWN}）。")
+                raise TriageError(f"{q.field}: 「{v[:30]}」は選択肢にありません（選択肢: {'、'.join(q.options)}、{UNKNOWN}）。")
         chosen = list(dict.fromkeys(chosen))
         if len(chosen) > 1 and UNKNOWN in chosen:
             chosen.remove(UNKNOWN)

@@ -1,22 +1,40 @@
-"""Pure decision functions: the must-protect rubric, risks per item, and measure ordering.
+"""The must-protect rubric as pure functions (product advice, corpus/triage/rubric.json).
 
-The rubric and the measures catalogue are the product's own advice, kept in data files
-(corpus/triage/rubric.json, corpus/measures.json) and always shown as such.
+「わからない」 — and a question not asked yet — means "any answer is possible". An item's
+status is the one every possible answer leads to; when the possible answers disagree
+(must vs not required), the item is 要確認. The same reading tells the flow which questions
+can still change an item's status, so it asks only those (flow.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from ..config import SHIPPED_CORPUS
-from .flow import TRIAGE_DIR, UNKNOWN
 
-STATUSES = ("must", "confirm", "not_required")
-STATUS_LABELS = {"must": "確実に守るべき", "confirm": "要確認", "not_required": "優先度は低い"}
-COST_TIERS = ("無料", "〜1万円", "〜10万円", "それ以上")
-EFFORTS = ("低", "中", "高")
+TRIAGE_DIR = SHIPPED_CORPUS / "triage"
+UNKNOWN = "わからない"
+
+Status = Literal["must", "confirm", "not_required"]
+STATUSES: tuple[Status, ...] = ("must", "confirm", "not_required")
+STATUS_LABELS: dict[str, str] = {"must": "確実に守るべき", "confirm": "要確認", "not_required": "優先度は低い"}
+# The values a decision question can really take (「わからない」 stands for any of them).
+FIELD_VALUES: dict[str, tuple[str, ...]] = {
+    "confidential_obligation": ("はい", "いいえ"),
+    "legal_control": ("はい", "いいえ"),
+    "public": ("はい", "いいえ"),
+    "competitive": ("はい", "いいえ"),
+    "damage": ("大", "中", "小"),
+}
+FIELD_LABELS = {
+    "confidential_obligation": "秘密保持の義務", "legal_control": "法令上の管理対象", "public": "公開済み・再現容易",
+    "competitive": "競争力の源泉", "damage": "漏えい時の損害",
+}
 
 
 class RubricError(ValueError):
@@ -26,162 +44,140 @@ class RubricError(ValueError):
 @dataclass(frozen=True)
 class Rule:
     id: str
-    status: str
-    reason: str
-    when: dict  # every field must take one of the values
-    when_any: dict  # at least one field must take one of the values
+    status: Status
+    when: tuple[tuple[str, frozenset[str]], ...]
+    reason: str  # a template: {field} is replaced by the answer given
+    implied_by: tuple[str, ...] = ()  # its reason is not repeated when one of these also applies
 
-    def matches(self, item: dict) -> bool:
-        if self.when_any and not any(item.get(k) in v for k, v in self.when_any.items()):
-            return False
-        return all(item.get(k) in v for k, v in self.when.items())
+    def matches(self, answers: dict) -> bool:
+        """True when the known answers satisfy every condition (an unknown never satisfies one)."""
+        return all(answers.get(f) in values for f, values in self.when)
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One reason shown to the firm: text generated from its own answers."""
+
+    rule: str  # internal rule id: kept in the JSON for advisers and tests, never shown in the record
+    text: str
+    kind: Literal["decides", "confirm", "unknown", "overridden"] = "decides"
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "text": self.text, "kind": self.kind}
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: the caches below key on the loaded rubric
 class Rubric:
+    fields: tuple[str, ...]
     rules: tuple[Rule, ...]
-    risks_by_form: dict[str, list[str]]
-    extra_risks: tuple[dict, ...]
+    confirm_reason: str
+    unknown_note: str
+    overridden_note: str
     standard_forms: dict[str, list[str]]
 
     @classmethod
     def load(cls, path: Path = TRIAGE_DIR / "rubric.json") -> "Rubric":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        rules = tuple(Rule(r["id"], r["status"], r["reason"], r.get("when", {}), r.get("when_any", {})) for r in data["rules"])
-        unknown = [r.id for r in rules if r.status not in STATUSES]
+        return _load(str(path))
+
+    # -- the status --------------------------------------------------------------------
+    def first_rule(self, answers: dict) -> Rule:
+        """The rule that decides a complete set of real answers (the first that applies)."""
+        for rule in self.rules:
+            if rule.matches(answers):
+                return rule
+        raise RubricError(f"どの規則にも当てはまりません: {answers}")  # load() proves this cannot happen
+
+    def outcomes(self, answers: dict) -> frozenset[str]:
+        """Every status the answers can still lead to, the open fields taking each real value."""
+        return _outcomes(self, _key(self, answers))
+
+    def status(self, answers: dict) -> Status:
+        found = self.outcomes(answers)
+        return next(iter(found)) if len(found) == 1 else "confirm"  # type: ignore[return-value]
+
+    def settled(self, answers: dict) -> bool:
+        """No answer to an open question can change the status any more."""
+        return len(self.outcomes(answers)) == 1
+
+    def relevant(self, answers: dict, field: str) -> bool:
+        """Can this open question still change the status? (False for an answered one.)"""
+        if _known(answers.get(field)):
+            return False
+        return _relevant(self, _key(self, answers), field)
+
+    # -- reasons -----------------------------------------------------------------------
+    def reasons(self, answers: dict) -> list[Reason]:
+        status = self.status(answers)
+        known = {f: answers[f] for f in self.fields if _known(answers.get(f))}
+        out: list[Reason] = []
+        if status == "confirm":
+            matter = [FIELD_LABELS[f] for f in self.fields if not _known(answers.get(f)) and self.relevant(answers, f)]
+            out.append(Reason("confirm", self.confirm_reason.format(fields="、".join(matter)), "confirm"))
+        else:
+            applying = [r for r in self.rules if r.status == status and r.matches(known)]
+            ids = {r.id for r in applying}
+            for r in applying:
+                if not ids & set(r.implied_by):
+                    out.append(Reason(r.id, r.reason.format(**known)))
+            if not applying:  # settled only by the combination of possible answers
+                out.append(Reason("combination", f"どの答えの組み合わせでも「{STATUS_LABELS[status]}」になります。"))
+            label = STATUS_LABELS[status]
+            for r in self.rules:
+                if r.status != status and r.matches(known):
+                    out.append(Reason(r.id, self.overridden_note.format(reason=r.reason.format(**known), status=label), "overridden"))
+            idle = [FIELD_LABELS[f] for f in self.fields if answers.get(f) == UNKNOWN]
+            if idle:
+                out.append(Reason("unknown", self.unknown_note.format(fields="」「".join(idle)), "unknown"))
+        return out
+
+
+def _known(value) -> bool:
+    return value is not None and value != UNKNOWN
+
+
+def _key(rubric: Rubric, answers: dict) -> tuple:
+    return tuple(answers.get(f) if _known(answers.get(f)) else None for f in rubric.fields)
+
+
+def _completions(rubric: Rubric, key: tuple):
+    choices = [(v,) if v is not None else FIELD_VALUES[f] for f, v in zip(rubric.fields, key)]
+    for combo in itertools.product(*choices):
+        yield dict(zip(rubric.fields, combo))
+
+
+@lru_cache(maxsize=4096)
+def _outcomes(rubric: Rubric, key: tuple) -> frozenset[str]:
+    return frozenset(rubric.first_rule(c).status for c in _completions(rubric, key))
+
+
+@lru_cache(maxsize=8192)
+def _relevant(rubric: Rubric, key: tuple, field: str) -> bool:
+    i = rubric.fields.index(field)
+    pinned = key[:i] + (FIELD_VALUES[field][0],) + key[i + 1 :]  # the other open fields vary; this one below
+    for completion in _completions(rubric, pinned):
+        seen = {rubric.first_rule({**completion, field: v}).status for v in FIELD_VALUES[field]}
+        if len(seen) > 1:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Rubric:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    fields = tuple(data["decision_fields"])
+    if set(fields) != set(FIELD_VALUES):
+        raise RubricError(f"decision_fields は {', '.join(FIELD_VALUES)} です")
+    rules = []
+    for r in data["rules"]:
+        if r["status"] not in ("must", "not_required"):
+            raise RubricError(f"規則 {r['id']} の判定は must か not_required です（要確認は「わからない」から導きます）")
+        unknown = set(r["when"]) - set(fields)
         if unknown:
-            raise RubricError(f"不明な判定: {unknown}")
-        if rules[-1].when or rules[-1].when_any:
-            raise RubricError("最後の規則は無条件（既定）にしてください。判定が行き止まりにならないためです。")
-        return cls(rules, data["risks_by_form"], tuple(data["extra_risks"]), data["standard_forms"])
-
-
-@dataclass(frozen=True)
-class Decision:
-    item: str
-    status: str
-    rule: str
-    reason: str
-    rule_path: tuple[str, ...]  # rules tried, in order, ending with the one that decided
-    forms: tuple[str, ...]
-    risks: tuple[str, ...]
-    pairs: tuple[tuple[str, str], ...] = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "item": self.item,
-            "status": self.status,
-            "status_label": STATUS_LABELS[self.status],
-            "rule": self.rule,
-            "reason": self.reason,
-            "rule_path": list(self.rule_path),
-            "forms": list(self.forms),
-            "risks": list(self.risks),
-            "kind": "product_advice",
-        }
-
-
-def classify(item: dict, rubric: Rubric) -> tuple[str, Rule, tuple[str, ...]]:
-    """(status, deciding rule, rules tried). The first matching rule decides."""
-    tried = []
-    for rule in rubric.rules:
-        tried.append(rule.id)
-        if rule.matches(item):
-            return rule.status, rule, tuple(tried)
-    raise RubricError("どの規則にも当てはまりません")  # unreachable: the last rule is unconditional
-
-
-def item_forms(item: dict) -> tuple[str, ...]:
-    return tuple(f for f in item.get("forms", []) if f != UNKNOWN)
-
-
-def pairs_of(item: dict, rubric: Rubric) -> tuple[tuple[str, str], ...]:
-    """(form, risk) pairs of one item: each form's own risks, plus the risks that come from
-    how the item is shared (社外に渡す, 社員全員), which apply to every form it takes."""
-    extras = [e["risk"] for e in rubric.extra_risks if all(item.get(k) in v for k, v in e["when"].items())]
-    pairs = [(form, risk) for form in item_forms(item) for risk in [*rubric.risks_by_form.get(form, []), *extras]]
-    return tuple(dict.fromkeys(pairs))
-
-
-def risks_of(item: dict, rubric: Rubric) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(r for _, r in pairs_of(item, rubric)))
-
-
-def decide(item: dict, rubric: Rubric) -> Decision:
-    status, rule, tried = classify(item, rubric)
-    return Decision(item["name"], status, rule.id, rule.reason, tried, item_forms(item), risks_of(item, rubric), pairs_of(item, rubric))
-
-
-def needs_of(decisions: list[Decision]) -> list[tuple[str, str]]:
-    """(form, risk) pairs to address: those of must-protect and to-confirm items."""
-    return list(dict.fromkeys(p for d in decisions if d.status != "not_required" for p in d.pairs))
-
-
-@dataclass(frozen=True)
-class Measure:
-    id: str
-    title: str
-    what: str
-    forms: tuple[str, ...]
-    risks: tuple[str, ...]
-    cost_tier: str
-    effort: str
-    prerequisites: tuple[str, ...] = ()
-
-    def covers(self, pair: tuple[str, str]) -> bool:
-        return pair[0] in self.forms and pair[1] in self.risks
-
-    def to_dict(self, covered: list[tuple[str, str]] | None = None) -> dict:
-        return {
-            "id": self.id, "title": self.title, "what": self.what, "forms": list(self.forms), "risks": list(self.risks),
-            "cost_tier": self.cost_tier, "effort": self.effort, "prerequisites": list(self.prerequisites),
-            "covers": [f"{f}／{r}" for f, r in (covered or [])], "kind": "product_advice",
-        }
-
-
-def load_measures(path: Path = SHIPPED_CORPUS / "measures.json") -> list[Measure]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    measures = [
-        Measure(m["id"], m["title"], m["what"], tuple(m["forms"]), tuple(m["risks"]), m["cost_tier"], m["effort"], tuple(m.get("prerequisites", [])))
-        for m in data["measures"]
-    ]
-    ids = {m.id for m in measures}
-    for m in measures:
-        if m.cost_tier not in COST_TIERS or m.effort not in EFFORTS or not set(m.prerequisites) <= ids:
-            raise RubricError(f"対策カタログの {m.id} の値が不正です")
-    return measures
-
-
-def _cost_key(m: Measure) -> tuple[int, int]:
-    return COST_TIERS.index(m.cost_tier), EFFORTS.index(m.effort)
-
-
-def order_measures(needs: list[tuple[str, str]], measures: list[Measure]) -> list[tuple[Measure, list[tuple[str, str]]]]:
-    """Cheapest first: repeatedly take the cheapest measure (cost tier, then effort) that covers
-    something still uncovered, preferring the one that covers more. A measure's prerequisites
-    are placed before it. Returns (measure, pairs it newly covers)."""
-    uncovered = list(needs)
-    chosen: list[tuple[Measure, list[tuple[str, str]]]] = []
-    by_id = {m.id: m for m in measures}
-    while uncovered:
-        candidates = [(m, [p for p in uncovered if m.covers(p)]) for m in measures if m not in [c for c, _ in chosen]]
-        candidates = [(m, cov) for m, cov in candidates if cov]
-        if not candidates:
-            break
-        m, cov = min(candidates, key=lambda mc: (*_cost_key(mc[0]), -len(mc[1]), mc[0].id))
-
-        def place(measure: Measure, seen: tuple[str, ...] = ()) -> None:
-            # Prerequisites first, all the way down (M23 needs M22, which needs M01).
-            for pre in measure.prerequisites:
-                if pre not in seen and by_id[pre] not in [c for c, _ in chosen]:
-                    place(by_id[pre], seen + (measure.id,))
-            if measure not in [c for c, _ in chosen]:
-                chosen.append((measure, [p for p in uncovered if measure.covers(p)]))
-
-        place(m)
-        uncovered = [p for p in uncovered if not any(c.covers(p) for c, _ in chosen)]
-    return chosen
-
-
-def uncovered(needs: list[tuple[str, str]], chosen: list[tuple[Measure, list]]) -> list[tuple[str, str]]:
-    return [p for p in needs if not any(m.covers(p) for m, _ in chosen)]
+            raise RubricError(f"規則 {r['id']} に知らない項目があります: {unknown}")
+        rules.append(Rule(r["id"], r["status"], tuple((f, frozenset(v)) for f, v in r["when"].items()), r["reason"], tuple(r.get("implied_by", []))))
+    rubric = Rubric(fields, tuple(rules), data["confirm_reason"], data["unknown_note"], data["overridden_note"], data.get("standard_forms", {}))
+    # Every complete set of real answers must be decided by some rule: no dead ends.
+    for completion in _completions(rubric, (None,) * len(fields)):
+        if not any(r.matches(completion) for r in rules):
+            raise RubricError(f"どの規則にも当てはまらない回答の組み合わせがあります: {completion}")
+    return rubric

@@ -1,0 +1,232 @@
+"""The typed result of a triage: one model, saved in the record, returned as JSON, and the
+only source of the Markdown, PDF and Excel exports (report.py, excel.py).
+
+Every field that came from the user (the firm's name, item names, locations, notes) is data
+here; the renderers decide how to show it as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+ProgressStatus = Literal["todo", "planned", "done", "not_applicable"]
+PROGRESS_STATUSES: tuple[ProgressStatus, ...] = ("todo", "planned", "done", "not_applicable")
+PROGRESS_LABELS = {"todo": "未着手", "planned": "予定", "done": "完了", "not_applicable": "対象外"}
+ADVICE_LABEL = "【製品の助言】この判定と対策は TICS Assistant 独自の目安であり、公式文書の記載ではありません。"
+NOTHING_TO_PROTECT = (
+    "確実に守るべき技術情報は見つかりませんでした（製品の助言）。挙げた情報がすべて公開済みか、漏れても損害が小さいと回答されています。"
+    "図面、ノウハウ、顧客から預かった情報などが本当にないか、年に一度は見直すことをお勧めします。"
+)
+
+
+@dataclass
+class Reason:
+    rule: str  # internal; never shown in the record
+    text: str
+    kind: str = "decides"  # decides | confirm | unknown | overridden
+
+
+@dataclass
+class OpenQuestion:
+    """A question left at 「わからない」, and what to find out."""
+
+    field: str
+    label: str
+    find_out: str
+    matters: bool  # would the answer change the item's status?
+
+
+@dataclass
+class SkippedQuestion:
+    field: str
+    label: str
+    reason: str
+
+
+@dataclass
+class ItemResult:
+    name: str
+    status: str  # must | confirm | not_required
+    status_label: str
+    reasons: list[Reason]
+    forms: list[str]
+    answers: dict  # the item's answers as given (field → value)
+    open_questions: list[OpenQuestion] = field(default_factory=list)
+    skipped: list[SkippedQuestion] = field(default_factory=list)
+
+    @property
+    def reason_text(self) -> str:
+        return " ".join(r.text for r in self.reasons)
+
+
+@dataclass
+class PlanMeasure:
+    id: str
+    title: str
+    what: str
+    how_small: str
+    group: str
+    group_label: str
+    cost_tier: str
+    effort: str
+    serves: list[str]  # the must-protect (and to-confirm) items it serves
+    covers: list[str]  # in words: 「図面（書面）の保管・施錠」, 「責任者」…
+    cover_keys: list[list[str]]  # [kind, key, item, form], for checks and the metric
+    prerequisites: list[str] = field(default_factory=list)
+    standard_clauses: list[str] = field(default_factory=list)  # the operator's mapping, when the standard is loaded
+    kind: str = "product_advice"
+
+
+@dataclass
+class Progress:
+    status: str = "todo"
+    owner: str = ""
+    due: str = ""  # YYYY-MM-DD
+    note: str = ""
+    updated_at: str = ""
+
+    @property
+    def label(self) -> str:
+        return PROGRESS_LABELS.get(self.status, self.status)
+
+
+@dataclass
+class ComparisonRow:
+    measure_id: str
+    title: str
+    before: str  # progress status in the earlier plan, or "" when the measure is new
+    now: str  # progress status now, or "" when the measure left the plan
+
+
+@dataclass
+class Comparison:
+    previous_code: str
+    previous_date: str
+    rows: list[ComparisonRow]
+
+    @property
+    def summary(self) -> dict:
+        return {
+            "earlier_measures": sum(1 for r in self.rows if r.before),
+            "done_before": sum(1 for r in self.rows if r.before == "done"),
+            "done_now": sum(1 for r in self.rows if r.now == "done"),
+            "new_measures": sum(1 for r in self.rows if not r.before),
+            "dropped_measures": sum(1 for r in self.rows if not r.now),
+        }
+
+
+@dataclass
+class MinimumSet:
+    forms: list[str]
+    citation: dict  # {clause_id, doc, quote}: 指針第4の2の一, verbatim
+    standard_loaded: bool
+    clauses: list[dict] = field(default_factory=list)  # {clause_id, scope, text} from the loaded standard
+    structure: list[dict] = field(default_factory=list)  # without the standard: the guideline's description
+    version: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TriageResult:
+    firm: dict
+    items: list[ItemResult]
+    minimum_set: MinimumSet
+    measures: list[PlanMeasure]
+    progress: dict[str, Progress]
+    notes: list[str]
+    questions_asked: int
+    corpus_version: str
+    documents: dict[str, str]
+    catalogue_version: str
+    generated_at: str
+    code: str | None = None
+    comparison: Comparison | None = None
+    advice_label: str = ADVICE_LABEL
+
+    @property
+    def must_protect(self) -> list[str]:
+        return [i.name for i in self.items if i.status == "must"]
+
+    @property
+    def confirm(self) -> list[str]:
+        return [i.name for i in self.items if i.status == "confirm"]
+
+    @property
+    def nothing_to_protect(self) -> bool:
+        return not self.must_protect and not self.confirm
+
+    @property
+    def nothing_to_protect_note(self) -> str | None:
+        return NOTHING_TO_PROTECT if self.nothing_to_protect and self.items else None
+
+    def progress_of(self, measure_id: str) -> Progress:
+        return self.progress.get(measure_id) or Progress()
+
+    def progress_summary(self) -> dict[str, int]:
+        counts = {s: 0 for s in PROGRESS_LABELS}
+        for m in self.measures:
+            counts[self.progress_of(m.id).status] += 1
+        return counts
+
+    # -- JSON ----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        items = []
+        for it in self.items:
+            d = asdict(it)
+            d["item"] = d.pop("name")  # the field name ask --json consumers already read
+            d["reason"] = it.reason_text
+            d["rules"] = [r.rule for r in it.reasons if r.kind == "decides"]
+            d["kind"] = "product_advice"
+            items.append(d)
+        return {
+            "firm": dict(self.firm),
+            "items": items,
+            "must_protect": self.must_protect,
+            "confirm": self.confirm,
+            "nothing_to_protect": self.nothing_to_protect,
+            "nothing_to_protect_note": self.nothing_to_protect_note,
+            "open_questions": {it.name: [asdict(q) for q in it.open_questions] for it in self.items if it.open_questions},
+            "minimum_set": asdict(self.minimum_set),
+            "measures": [asdict(m) for m in self.measures],
+            "progress": {k: asdict(v) for k, v in self.progress.items()},
+            "progress_summary": self.progress_summary(),
+            "comparison": ({**asdict(self.comparison), "summary": self.comparison.summary} if self.comparison else None),
+            "notes": list(self.notes),
+            "questions_asked": self.questions_asked,
+            "advice_label": self.advice_label,
+            "corpus_version": self.corpus_version,
+            "documents": dict(self.documents),
+            "catalogue_version": self.catalogue_version,
+            "generated_at": self.generated_at,
+            "code": self.code,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TriageResult":
+        items = []
+        for it in d["items"]:
+            items.append(ItemResult(
+                it["item"], it["status"], it["status_label"], [Reason(**r) for r in it.get("reasons", [])], list(it.get("forms", [])),
+                dict(it.get("answers", {})), [OpenQuestion(**q) for q in it.get("open_questions", [])],
+                [SkippedQuestion(**s) for s in it.get("skipped", [])],
+            ))
+        comp = d.get("comparison")
+        comparison = None
+        if comp:
+            comparison = Comparison(comp["previous_code"], comp["previous_date"], [ComparisonRow(**r) for r in comp["rows"]])
+        return cls(
+            dict(d["firm"]), items, MinimumSet(**d["minimum_set"]), [PlanMeasure(**m) for m in d["measures"]],
+            {k: Progress(**v) for k, v in d.get("progress", {}).items()}, list(d.get("notes", [])), int(d.get("questions_asked", 0)),
+            d["corpus_version"], dict(d.get("documents", {})), d.get("catalogue_version", ""), d["generated_at"], d.get("code"),
+            comparison, d.get("advice_label", ADVICE_LABEL),
+        )
+
+
+def valid_due(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
