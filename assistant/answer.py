@@ -1,34 +1,34 @@
-"""The extractive answer composer (the embedded default) and its support decision.
+"""The extractive answerer (the embedded default) and its support decision.
 
-No language model: the answer is made of verbatim sentences of the best clauses,
-each cited. Refusal is a decision over several signals — the question's own
-intent (instructions, legal judgements, the standard's details) and whether the
-corpus actually contains the question's key terms near the top clauses — not a
-single similarity cut-off.
+No language model: an answer is made of verbatim sentences of the best clauses, each cited,
+led by the product's one-sentence plain explanation of the first clause. Whether to answer
+at all is ``decide_support``: a pure function of signals read from the question and the
+ranking (instructions, legal judgements, the standard's details while it is not loaded, what
+kind of answer is asked for and whether the clause can give it, whether the documents know the
+question's terms) with its thresholds in ``SupportPolicy``. Texts are in prompts/texts.json.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator, Literal, Protocol
 
+from .asks import AskKind, asked_term, asks_for, clause_answers, term_is_used
 from .clauses import Clause
 from .config import SHIPPED_CORPUS, Config
 from .corpus import Corpus
 from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
 from .index import Index
 from .retrieve import Retrieval, retrieve
-from .textnorm import nfkc, split_sentences
+from .texts import text
+from .textnorm import match_form, nfkc, split_sentences
 
 STANDARD_DOC = "基準"
 WHOLE_QUOTE_CHARS = 220  # a clause this short is quoted whole; longer ones by sentence
-# The guideline states no amounts, fees, prices or deadlines: questions asking for one are unsupported.
-_ASKS_AMOUNT = re.compile(
-    r"いくら|何円|金額|料金|手数料|値段|価格|期限|いつまで|何日|\bfees?\b|\bprices?\b|deadline|how much (?:does|do|will|would|is|are)\b.{0,40}\b(?:cost|charge|pay)",
-    re.IGNORECASE,
-)  # "how much effort may they ask" is not a question about money
+SupportReason = Literal["supported", "injection", "legal_judgement", "standard_not_loaded", "not_stated", "undefined_term", "unsupported"]
 
 
 @dataclass
@@ -46,26 +46,53 @@ class Answer:
     citations: list[Citation]
     retrieved: list[dict]
     corpus_version: str
-    refusal_reason: str | None = None  # injection | legal_judgement | standard_not_loaded | unsupported
-    related: list[str] = field(default_factory=list)
+    refusal_reason: str | None = None  # a SupportReason, or misuse | out_of_scope from the conversation
+    related: list[Citation] = field(default_factory=list)  # shown as related, never as the answer
     generator: str | None = None  # set only when an LLM is configured: "llm" | "extractive"
     fallback_reason: str | None = None
     dropped: list[tuple[str, str]] = field(default_factory=list)  # LLM sentences removed, and why
+    intent: str = "documents"
+    lead: str | None = None  # the product's one-sentence plain explanation, labelled as such
+    advice: list = field(default_factory=list)  # advice.Advice: product measures for an action question
+    offer: str | None = None  # "triage" when the answer offers the diagnosis
 
     def to_json(self) -> dict:
-        """The public shape of ``assistant ask --json`` (with an LLM also generator, fallback_reason)."""
+        """The public shape of ``assistant ask --json`` (contract: shared/ARCHITECTURE.md)."""
         out = {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [c.__dict__ for c in self.citations],
             "retrieved": self.retrieved,
             "corpus_version": self.corpus_version,
         }
         if self.generator is not None:
             out["generator"] = self.generator
             out["fallback_reason"] = self.fallback_reason
+        out["intent"] = self.intent
+        out["advice"] = [a.to_json() for a in self.advice]
+        out["offer"] = self.offer
+        out["related"] = [c.__dict__ for c in self.related]
         return out
+
+
+@dataclass
+class Event:
+    """One step of a streamed answer: tokens as a model writes them, then the final answer."""
+
+    kind: str  # token | final
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Answerer(Protocol):
+    """What the conversation needs from an answerer: the extractive one or the LLM one."""
+
+    assistant: "Assistant"
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
+
+    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +102,47 @@ class SupportPolicy:
     min_vocabulary: float = 0.25  # below this share of known key terms the question is off-topic
     weak_vocabulary: float = 0.4  # below this, the best clause must also be close in meaning
     weak_dense: float = 0.85  # cosine similarity the best clause needs in that case
+    related_vocabulary: float = 0.4  # a refused question this much about the documents gets related clauses
+
+
+@dataclass(frozen=True)
+class SupportSignals:
+    injection: bool = False
+    legal_judgement: bool = False
+    standard_details: bool = False  # the standard's clause contents, while the standard is not loaded
+    explicit: bool = False  # the question names a clause
+    asks: AskKind | None = None
+    answerable: bool = True  # the top clause can give the kind of answer asked (or the term is used)
+    unknown_codes: tuple[str, ...] = ()  # ISO, GDPR, 27001: other schemes' codes
+    followup_context: bool = False
+    vocabulary: float = 0.0
+    dense: float = 0.0
+
+
+@dataclass(frozen=True)
+class SupportDecision:
+    supported: bool
+    reason: SupportReason
+
+
+def decide_support(s: SupportSignals, policy: SupportPolicy) -> SupportDecision:
+    """Answer, or refuse with a typed reason (a pure function of the signals)."""
+    if s.injection:
+        return SupportDecision(False, "injection")
+    if s.standard_details:
+        return SupportDecision(False, "standard_not_loaded")
+    if s.legal_judgement:
+        return SupportDecision(False, "legal_judgement")
+    if s.explicit:
+        return SupportDecision(True, "supported")
+    if s.asks is not None and not s.answerable:
+        return SupportDecision(False, "undefined_term" if s.asks == "definition" else "not_stated")
+    if s.unknown_codes:
+        return SupportDecision(False, "unsupported")
+    if s.followup_context and s.vocabulary > 0:
+        return SupportDecision(True, "supported")
+    ok = s.vocabulary >= policy.min_vocabulary and (s.vocabulary >= policy.weak_vocabulary or s.dense >= policy.weak_dense)
+    return SupportDecision(ok, "supported" if ok else "unsupported")
 
 
 class Glossary:
@@ -89,10 +157,10 @@ class Glossary:
     def load(cls, path: Path = SHIPPED_CORPUS / "glossary.json") -> "Glossary":
         return cls(json.loads(path.read_text(encoding="utf-8"))["terms"])
 
-    def expanded(self, text: str) -> str:
+    def expanded(self, text_: str) -> str:
         """The text with the guideline's terms for its everyday words appended (for search)."""
-        extra = self.expand(text)
-        return f"{text} {' '.join(extra)}" if extra else text
+        extra = self.expand(text_)
+        return f"{text_} {' '.join(extra)}" if extra else text_
 
     def expand(self, question: str) -> list[str]:
         q = nfkc(question).lower()
@@ -107,7 +175,7 @@ class Glossary:
 
 
 class Assistant:
-    """Everything needed to answer: config, corpus, index, glossary."""
+    """The extractive answerer: config, corpus, index, glossary."""
 
     def __init__(self, cfg: Config, corpus: Corpus, index: Index, glossary: Glossary, policy: SupportPolicy | None = None):
         self.cfg = cfg
@@ -118,30 +186,28 @@ class Assistant:
         tok = index.tokenizer
         self._vocab = {t for c in corpus.clauses() for t in tok.terms(" ".join(c.heading_path + [c.text]))}
         self._vocab |= {t for targets in glossary.mapping.values() for x in targets for t in tok.terms(x)}
+        self._text = match_form(" ".join(c.text for c in corpus.clauses()))
 
-    # -- the public entry point -------------------------------------------------
+    @property
+    def assistant(self) -> "Assistant":  # the Answerer protocol: an answerer exposes its extractive core
+        return self
+
+    # -- the public entry points ---------------------------------------------------------
+    def retrieve(self, question: str, history: list[dict] | None = None) -> Retrieval:
+        return retrieve(self.index, question, self.cfg.retrieval, history, self.glossary.expanded)
+
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         q = validate_question(question, self.cfg.max_question_chars)
-        english = is_english(q)
-        expansion = self.glossary.expand(q)
-        r = retrieve(self.index, q, self.cfg.retrieval, history, self.glossary.expanded)
-        retrieved = self.retrieved_rows(r)
+        r = self.retrieve(q, history)
+        decision = decide_support(self.signals(q, r), self.policy)
+        if not decision.supported:
+            return self.refusal(q, r, decision.reason)
+        return self.compose(q, r)
 
-        def refuse(reason: str, text: str, citations: list[Citation] | None = None) -> Answer:
-            return Answer(q, text, True, citations or [], retrieved, self.corpus.version, reason)
+    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]:
+        yield Event("final", answer=self.ask(question, history))
 
-        if looks_like_injection(q):
-            return refuse("injection", self._refusal_text("injection", english))
-        if self._asks_standard_details(r, q):
-            cites = self._minimum_set_citation()
-            return refuse("standard_not_loaded", self._standard_text(english, cites), cites)
-        if asks_for_legal_judgement(q):
-            return refuse("legal_judgement", self._refusal_text("legal_judgement", english))
-        if not r.explicit and not self._supported(q, r):
-            return refuse("unsupported", self._refusal_text("unsupported", english))
-        return self._compose(q, r, english, expansion)
-
-    # -- the support decision ---------------------------------------------------
+    # -- the support decision's signals ----------------------------------------------------------
     def key_terms(self, question: str) -> list[str]:
         return [t for t in dict.fromkeys(self.index.tokenizer.terms(question)) if len(t) > 1 or not t.isascii()]
 
@@ -158,17 +224,7 @@ class Assistant:
         codes = [w for w in words if re.search(r"[A-Z]{2}|[0-9]{3}", w)]
         return [c for c in codes if c.lower() not in self._vocab and c.lower() not in self.glossary.mapping]
 
-    def _supported(self, question: str, r: Retrieval) -> bool:
-        if not r.hits or self.unknown_codes(question) or _ASKS_AMOUNT.search(nfkc(question)):
-            return False
-        vocabulary = self.vocabulary_coverage(question)
-        if r.followup and r.context_ids and vocabulary > 0:
-            return True
-        dense = max(h.dense for h in r.hits[:3])
-        p = self.policy
-        return vocabulary >= p.min_vocabulary and (vocabulary >= p.weak_vocabulary or dense >= p.weak_dense)
-
-    def _asks_standard_details(self, r: Retrieval, question: str) -> bool:
+    def asks_standard_details(self, r: Retrieval, question: str) -> bool:
         if self.corpus.has_doc(STANDARD_DOC):
             return False
         if re.search(r"必要最低限|最低限|minimum", nfkc(question), re.IGNORECASE):
@@ -177,11 +233,26 @@ class Assistant:
             return True
         return bool(re.search(r"(基準|告示)(の)?(本文|条文|全文|原文|中身|具体的な(内容|要求|措置))", question))
 
-    # -- composing --------------------------------------------------------------
-    def _clause_context(self, clause_id: str) -> str:
-        c = self.corpus.resolve(clause_id)
-        return " ".join(c.heading_path + [c.text]) if c else ""
+    def term_used(self, term: str) -> bool:
+        return term_is_used(term, self._text, self.index.tokenizer.terms) or bool(self.glossary.expand(term))
 
+    def signals(self, q: str, r: Retrieval) -> SupportSignals:
+        asks = asks_for(q)
+        answerable = True
+        if asks == "definition":
+            term = asked_term(q)
+            answerable = term is None or self.term_used(term)
+        elif asks is not None and r.hits:
+            top = self.corpus.resolve(r.hits[0].clause_id)
+            answerable = clause_answers(asks, top.text, self.index.tokenizer.proper_nouns)
+        return SupportSignals(
+            injection=looks_like_injection(q), legal_judgement=asks_for_legal_judgement(q), standard_details=self.asks_standard_details(r, q),
+            explicit=bool(r.explicit), asks=asks, answerable=answerable, unknown_codes=tuple(self.unknown_codes(q)),
+            followup_context=bool(r.followup and r.context_ids), vocabulary=self.vocabulary_coverage(q),
+            dense=max((h.dense for h in r.hits[:3]), default=0.0),
+        )
+
+    # -- composing ------------------------------------------------------------------------------
     def _pick_clauses(self, r: Retrieval) -> list[Clause]:
         hits = r.hits
         if r.explicit:
@@ -198,7 +269,8 @@ class Assistant:
     def _related(self, a: str, b: str) -> bool:
         return a in self.corpus.ancestors(b) or b in self.corpus.ancestors(a)
 
-    def _quote(self, clause: Clause, terms: list[str], whole: bool = False) -> str:
+    def quote(self, clause: Clause, terms: list[str], whole: bool = False) -> str:
+        """The clause whole when short, else its sentence sharing most terms with the question."""
         if whole or len(clause.text) <= WHOLE_QUOTE_CHARS:
             return clause.text
         sentences = split_sentences(clause.text)
@@ -210,86 +282,97 @@ class Assistant:
             st = set(tok.terms(s))
             return sum(1 for t in terms if t in st)
 
-        best = max(sentences, key=score)
-        return best
+        return max(sentences, key=score)
 
-    def _compose(self, q: str, r: Retrieval, english: bool, expansion: list[str]) -> Answer:
-        terms = self.key_terms(q) + [t for e in expansion for t in self.index.tokenizer.terms(e)]
+    def terms_of(self, q: str) -> list[str]:
+        return self.key_terms(q) + [t for e in self.glossary.expand(q) for t in self.index.tokenizer.terms(e)]
+
+    def plain_lead(self, clause_id: str, english: bool) -> str | None:
+        """The product's plain explanation of a clause, in the question's language (paraphrases are never quoted)."""
+        for p in self.corpus.plain(clause_id):
+            if is_english(p) == english:
+                return p
+        return None
+
+    def quote_lines(self, clauses: list[Clause], terms: list[str], english: bool, whole: bool = False) -> tuple[list[Citation], list[str]]:
+        """Verbatim quotes, each with its clause ID; a sub-item also cites the lead text that says who acts."""
         citations: list[Citation] = []
         lines: list[str] = []
-        chosen = self._pick_clauses(r)
-        for clause in chosen:
-            quote = self._quote(clause, terms, whole=bool(r.explicit))
+        for clause in clauses:
+            quote = self.quote(clause, terms, whole=whole)
             citations.append(Citation(clause.id, clause.doc, quote))
             lines.append(f"・「{quote}」（{clause.id}）")
             parent = self.corpus.resolve(clause.parent) if clause.parent else None
             if parent is not None and parent.kind == "item" and all(c.clause_id != parent.id for c in citations):
-                # A sub-item has no subject of its own: its lead text says who must do it.
                 citations.append(Citation(parent.id, parent.doc, parent.text))
-                lead = "(lead text)" if english else "（柱書き）"
-                lines.append(f"　└ {lead}「{parent.text}」（{parent.id}）")
+                lines.append(f"　└ {text('lead.label', english)}「{parent.text}」（{parent.id}）")
             if clause.is_lead:
-                kids = "、".join(clause.children)
-                lines.append(f"　└ {'items' if english else '各号'}: {kids}")
+                lines.append(f"　└ {text('items.label', english)}: {'、'.join(clause.children)}")
+        return citations, lines
+
+    def versions_line(self, citations: list[Citation], english: bool) -> str:
+        docs = list(dict.fromkeys(c.doc for c in citations))
+        return text("versions", english, versions="、".join(f"{d} {self.corpus.docs[d].manifest.version}" for d in docs))
+
+    def compose(self, q: str, r: Retrieval) -> Answer:
+        english = is_english(q)
+        chosen = self._pick_clauses(r)
+        citations, lines = self.quote_lines(chosen, self.terms_of(q), english, whole=bool(r.explicit))
         cited = {c.clause_id for c in citations}
         related = [h.clause_id for h in r.hits[1:6] if h.clause_id not in cited][:3]
-        head = (
-            "The guideline states the following (quoted verbatim in Japanese):"
-            if english
-            else "指針には次のとおり定められています（原文のまま引用）。"
-        )
-        parts = [head, "", *lines]
-        docs = list(dict.fromkeys(c.doc for c in citations))
-        parts += ["", ("Document versions: " if english else "出典の版: ") + "、".join(f"{d} {self.corpus.docs[d].manifest.version}" for d in docs)]
+        lead = self.plain_lead(chosen[0].id, english)
+        first_doc = self.corpus.docs[chosen[0].doc]
+        doc_name = first_doc.doc if first_doc.doc == first_doc.title else f"{first_doc.title}（{first_doc.doc}）"
+        parts = ([text("head.answer", english, text=lead), ""] if lead else []) + [text("head.documents", english, doc=doc_name), "", *lines]
+        parts += ["", self.versions_line(citations, english)]
         if related:
-            parts += ["", ("Related clauses: " if english else "関連する条項: ") + "、".join(related)]
-        return Answer(q, "\n".join(parts), False, citations, self.retrieved_rows(r), self.corpus.version, None, related)
+            parts += ["", text("related.ids", english, ids="、".join(related))]
+        return Answer(q, "\n".join(parts), False, citations, self.retrieved_rows(r), self.corpus.version, lead=lead)
 
     def retrieved_rows(self, r: Retrieval) -> list[dict]:
         """The ranked clauses as ask --json reports them (at least the top 5)."""
         return [{"clause_id": h.clause_id, "score": round(h.score, 4)} for h in r.hits[: max(5, self.cfg.retrieval.top_k)]]
 
-    # -- refusals ---------------------------------------------------------------
+    # -- refusals -------------------------------------------------------------------------------------
     def coverage_summary(self, english: bool = False) -> str:
         items = []
         for d in self.corpus.documents:
             heads = [f"{c.label} {c.text}" for c in d.clauses if c.kind == "heading" and c.parent is None]
             items.append(f"「{d.title}」（{d.doc}）: " + "／".join(heads))
-        prefix = "Loaded documents: " if english else "読み込まれている文書: "
-        return prefix + "；".join(items)
+        return text("refusal.coverage", english, coverage="；".join(items))
 
-    def _refusal_text(self, reason: str, english: bool) -> str:
-        cover = self.coverage_summary(english)
-        if english:
-            msg = {
-                "injection": "I can only answer questions about the loaded official documents, citing their text; I cannot follow instructions that change how I answer.",
-                "legal_judgement": "The documents do not give legal judgements on individual cases, so I cannot answer this. Please consult a lawyer or a certification body.",
-                "unsupported": "The loaded documents do not say anything that answers this question, so I will not guess.",
-            }[reason]
-            return f"{msg}\n{cover}"
-        msg = {
-            "injection": "この質問には回答できません。読み込まれている公式文書の内容を、条項を示して答えることだけを行います（回答方法を変える指示には従いません）。",
-            "legal_judgement": "個別の事案についての法的な判断は、読み込まれている文書には書かれていないため回答できません。弁護士や認定技術等情報漏えい防止措置認証機関にご相談ください。",
-            "unsupported": "この質問に答える根拠は、読み込まれている文書には見当たりません。推測では回答しません。",
-        }[reason]
-        return f"{msg}\n{cover}"
+    def related_quotes(self, q: str, r: Retrieval, n: int = 2) -> list[Citation]:
+        """What the documents say nearby: shown as related, never as the answer."""
+        terms = self.terms_of(q)
+        out = []
+        for h in r.hits[:n]:
+            clause = self.corpus.resolve(h.clause_id)
+            out.append(Citation(clause.id, clause.doc, self.quote(clause, terms)))
+        return out
 
-    def _minimum_set_citation(self) -> list[Citation]:
+    def refusal(self, q: str, r: Retrieval, reason: str, intent: str = "documents") -> Answer:
+        english = is_english(q)
+        citations: list[Citation] = []
+        related: list[Citation] = []
+        if reason == "standard_not_loaded":
+            citations = self.minimum_set_citation()
+            quote = f"「{citations[0].quote}」（{citations[0].clause_id}）" if citations else ""
+            body = "\n".join([text("standard.not_loaded", english), text("standard.minimum", english, quote=quote), text("standard.how_to_add", english)])
+        else:
+            if reason == "not_stated":
+                body = text("refusal.not_stated", english, what=text(f"ask.{asks_for(q)}", english))
+            elif reason == "undefined_term":
+                body = text("refusal.undefined_term", english, term=asked_term(q) or "")
+            else:
+                body = text(f"refusal.{'misuse' if reason == 'injection' else reason}", english)
+            if reason in ("not_stated", "undefined_term", "out_of_scope", "unsupported") and r.hits and self.vocabulary_coverage(q) >= self.policy.related_vocabulary:
+                related = self.related_quotes(q, r)
+                body += "\n\n" + text("head.related", english) + "\n" + "\n".join(f"・「{c.quote}」（{c.clause_id}）" for c in related)
+            body += "\n" + self.coverage_summary(english)
+        return Answer(q, body, True, citations, self.retrieved_rows(r), self.corpus.version, reason, related, intent=intent)
+
+    def minimum_set_citation(self) -> list[Citation]:
         from .minimum import guideline_quote
 
         found = guideline_quote(self.corpus)
         return [Citation(*found)] if found else []
-
-    def _standard_text(self, english: bool, cites: list[Citation]) -> str:
-        quote = f"「{cites[0].quote}」（{cites[0].clause_id}）" if cites else ""
-        if english:
-            return (
-                "The text of the standard (技術等情報漏えい防止措置基準, the 告示) is not loaded, so I cannot quote or explain its clauses.\n"
-                f"What the guideline says about its minimum set: {quote}\n"
-                "An operator can load the official file with: assistant corpus add FILE --doc 基準"
-            )
-        return (
-            "技術等情報漏えい防止措置基準（告示）の本文は読み込まれていないため、その条項の内容はお答えできません。\n"
-            f"指針は必要最低限の措置について次のように定めています: {quote}\n"
-            "運用者が公式の告示ファイルを読み込むと（assistant corpus add ファイル --doc 基準）、条項を引用して回答できるようになります。"
-        )

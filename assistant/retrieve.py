@@ -10,6 +10,7 @@ from .clauses import ROMAN_NUMERALS, canonical_id
 from .config import RetrievalConfig
 from .corpus import LEAD_ALIAS, Corpus
 from .index import Index
+from .scoring import fuse
 from .textnorm import nfkc
 
 _NUM = "0-9０-９"
@@ -128,20 +129,6 @@ def _identity(text: str) -> str:
     return text
 
 
-def _minmax(scores: dict[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    lo, hi = min(scores.values()), max(scores.values())
-    if hi - lo < 1e-9:
-        return {k: 0.0 for k in scores}
-    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
-
-
-def _scaled_bm25(scores: dict[str, float]) -> dict[str, float]:
-    hi = max(scores.values(), default=0.0)
-    return {k: (v / hi if hi > 0 else 0.0) for k, v in scores.items()}
-
-
 def rank(index: Index, text: str, cfg: RetrievalConfig, expand: Callable[[str], str] = _identity) -> list[Hit]:
     """Rank every clause for one query text under the configured mode.
 
@@ -155,13 +142,9 @@ def rank(index: Index, text: str, cfg: RetrievalConfig, expand: Callable[[str], 
     elif cfg.mode == "bm25":
         fused = dict(bm25)
     else:
-        # Score fusion, not rank fusion: on paraphrased questions BM25's ranks are noisy,
-        # and min-max scaled scores keep how sure each side is.
-        d, b = _minmax(dense), _scaled_bm25(bm25)
-        w = cfg.dense_weight
-        fused = {cid: w * d.get(cid, 0.0) + (1 - w) * b.get(cid, 0.0) for cid in index.ids}
+        fused = fuse(dense, bm25, cfg.dense_weight, index.ids)
     hits = [Hit(cid, fused.get(cid, 0.0), dense.get(cid, 0.0), bm25.get(cid, 0.0)) for cid in index.ids]
-    hits.sort(key=lambda h: (-h.score, index.ids.index(h.clause_id)))
+    hits.sort(key=lambda h: (-h.score, index.position(h.clause_id)))
     return hits
 
 

@@ -1,31 +1,33 @@
-"""Wiring: config → corpus → embedder → index → Assistant, done once at the edge."""
+"""Wiring: config → corpus → embedder → index → answerer, conversation and triage, done once at the edge."""
 
 from __future__ import annotations
 
-from .answer import Assistant, Glossary
+from .advice import Advisor
+from .answer import Answerer, Assistant, Glossary
 from .config import Config
-from .corpus import load_corpus
+from .conversation import ChatServices, Conversation
+from .corpus import Corpus, load_corpus
 from .embed import make_embedder
-from .index import BuildReport, Notify, _quiet, build_index, open_index
+from .index import BuildReport, Notify, _quiet, build_index, open_index, vectors_for, writer_lock
+from .intent import IntentClassifier, load_examples
 from .tokens import Tokenizer
+from .triage.catalogue import Catalogue
+from .triage.session import TriageServices
 
 
-def open_assistant(cfg: Config, notify: Notify = _quiet) -> Assistant:
-    """Load everything an answer needs; repairs a missing or damaged index on the way."""
+def open_assistant(cfg: Config, notify: Notify = _quiet, repair: bool | None = None, embedder=None, tokenizer=None) -> Assistant:
+    """Load everything an extractive answer needs. Embedded chroma may repair a missing or damaged
+    index on the way; with a Chroma server only the index job writes (``repair`` False)."""
     corpus = load_corpus(cfg.corpus_dirs)
-    embedder = make_embedder(cfg.embedder)
-    index = open_index(cfg, corpus, embedder, Tokenizer(), notify)
+    embedder = embedder or make_embedder(cfg.embedder)
+    repair = (not cfg.chroma_url) if repair is None else repair
+    index = open_index(cfg, corpus, embedder, tokenizer or Tokenizer(), notify, repair)
     return Assistant(cfg, corpus, index, Glossary.load())
 
 
-def rebuild_index(cfg: Config, notify: Notify = _quiet) -> BuildReport:
-    """Bring the index up to date with the documents on disk (after an add or remove)."""
-    return build_index(cfg, load_corpus(cfg.corpus_dirs), make_embedder(cfg.embedder), Tokenizer(), notify)
-
-
-def open_answerer(cfg: Config, notify: Notify = _quiet):
+def wrap_answerer(assistant: Assistant, notify: Notify = _quiet) -> Answerer:
     """The extractive Assistant, or an LLM answerer on top of it when one is configured."""
-    assistant = open_assistant(cfg, notify)
+    cfg = assistant.cfg
     if not cfg.llm.enabled:
         return assistant
     from .generate import FallbackAnswerer, LLMAnswerer
@@ -37,3 +39,35 @@ def open_answerer(cfg: Config, notify: Notify = _quiet):
         notify(f"言語モデルを使えません: {exc} 抽出型の回答で続けます。")
         return FallbackAnswerer(assistant, f"言語モデルを使えません: {exc}")
     return LLMAnswerer(assistant, model, cfg.llm.timeout_s)
+
+
+def open_answerer(cfg: Config, notify: Notify = _quiet) -> Answerer:
+    return wrap_answerer(open_assistant(cfg, notify), notify)
+
+
+def chat_services(answerer: Answerer, triage: TriageServices | None = None, write_cache: bool = False) -> ChatServices:
+    """The conversation's services over an answerer: the intent examples and the catalogue are
+    embedded with the answerer's embedder (from the vector cache that ``assistant index`` fills)."""
+    a = answerer.assistant
+    cfg, embedder = a.cfg, a.index.embedder
+    examples = load_examples()
+    catalogue = triage.catalogue if triage else Catalogue.load()
+    classifier = IntentClassifier(examples, vectors_for(cfg.index_dir, embedder, [t for t, _ in examples], write_cache, as_query=True), embedder)
+    advisor = Advisor(catalogue, vectors_for(cfg.index_dir, embedder, Advisor.texts(catalogue), write_cache), embedder, a.index.tokenizer)
+    triage = triage or TriageServices.load(lambda: a.corpus, cfg.home)
+    return ChatServices(answerer, classifier, advisor, triage)
+
+
+def open_conversation(cfg: Config, notify: Notify = _quiet) -> Conversation:
+    return Conversation(chat_services(open_answerer(cfg, notify)))
+
+
+def rebuild_index(cfg: Config, notify: Notify = _quiet, corpus: Corpus | None = None) -> BuildReport:
+    """Publish an index version for the documents on disk (after an add or remove), and fill the
+    vector cache for the conversation's examples and the catalogue, so readers start fast."""
+    embedder = make_embedder(cfg.embedder)
+    report = build_index(cfg, corpus or load_corpus(cfg.corpus_dirs), embedder, Tokenizer(), notify)
+    with writer_lock(cfg.index_dir):
+        vectors_for(cfg.index_dir, embedder, [t for t, _ in load_examples()], True, notify, as_query=True)
+        vectors_for(cfg.index_dir, embedder, Advisor.texts(Catalogue.load()), True, notify)
+    return report

@@ -61,3 +61,12 @@ class Tokenizer:
                     if p.normalized_form().lower() not in STOPWORDS
                 )
         return out
+
+    def proper_nouns(self, text: str) -> list[str]:
+        """Proper names (organisations, products, people) in a text; place names are left out."""
+        out = []
+        for m in self._c.tokenize(nfkc(text)):
+            pos = m.part_of_speech()
+            if pos[1] == "固有名詞" and pos[2] != "地名":
+                out.append(m.surface())
+        return out

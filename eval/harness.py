@@ -37,6 +37,9 @@ class CaseError(ValueError):
     """A case file that does not follow the format; the message names file and line."""
 
 
+INTENTS = ("documents", "action", "triage", "out_of_scope", "misuse")
+
+
 @dataclass
 class Case:
     id: str
@@ -46,6 +49,9 @@ class Case:
     expect_refusal: bool
     history: list[dict] = field(default_factory=list)
     source: str = ""
+    intent: str | None = None  # documents | action | triage | out_of_scope | misuse (absent: not checked)
+    expect_advice: list[str] = field(default_factory=list)  # measure keys the product's advice must cover
+    expect_offer: bool | None = None  # the answer offers the diagnosis
 
 
 def load_cases(paths: list[Path]) -> list[Case]:
@@ -88,9 +94,16 @@ def _case(raw: object, where: str, seen: set[str]) -> Case:
     if raw["id"] in seen:
         raise CaseError(f"{where}: id {raw['id']} が重複しています")
     seen.add(raw["id"])
-    if not raw["expect_refusal"] and not raw["gold_clauses"]:
+    intent = raw.get("intent")
+    if intent is not None and intent not in INTENTS:
+        raise CaseError(f"{where}: intent は {', '.join(INTENTS)} のいずれかです")
+    if not raw["expect_refusal"] and not raw["gold_clauses"] and intent != "triage":
         raise CaseError(f"{where}: 回答すべきケースには gold_clauses が必要です")
-    return Case(raw["id"], raw["question"], raw["gold_clauses"], raw["must_include"], raw["expect_refusal"], history, where)
+    advice = raw.get("expect_advice", [])
+    offer = raw.get("expect_offer")
+    if not isinstance(advice, list) or (offer is not None and not isinstance(offer, bool)):
+        raise CaseError(f"{where}: expect_advice は配列、expect_offer は true/false です")
+    return Case(raw["id"], raw["question"], raw["gold_clauses"], raw["must_include"], raw["expect_refusal"], history, where, intent, advice, offer)
 
 
 @dataclass
@@ -119,12 +132,27 @@ def score_case(case: Case, out: dict, corpus, seconds: float) -> CaseResult:
         c = corpus.resolve(cid)
         return c.text if c else None
 
-    ok, total, quote_problems = m.quote_check(out["citations"], text_of)
+    ok, total, quote_problems = m.quote_check(out["citations"] + out.get("related", []), text_of)
     scores: dict = {"quotes_ok": ok, "quotes": total, "hard_fail": any("存在しない" in p for p in quote_problems)}
     problems = list(quote_problems)
+    if case.intent is not None:
+        scores["intent_ok"] = out.get("intent") == case.intent
+        if not scores["intent_ok"]:
+            problems.append(f"意図が違う（期待 {case.intent}、結果 {out.get('intent')}）")
+    if case.expect_advice:
+        scores["advice"] = m.advice_recall(case.expect_advice, out.get("advice_keys", []))
+        if scores["advice"] < 1.0:
+            problems.append("期待した製品の助言がない")
+    if case.expect_offer is not None:
+        scores["offer_ok"] = (out.get("offer") == "triage") == case.expect_offer
+        if not scores["offer_ok"]:
+            problems.append("見極め診断の提案の有無が違う")
     if case.expect_refusal:
         if not refused:
             problems.append("拒否すべき質問に回答した")
+    elif case.intent == "triage":
+        if refused:
+            problems.append("回答すべき質問を拒否した")
     else:
         scores.update(
             r1=m.recall_at(case.gold_clauses, ranked, 1),
@@ -156,6 +184,20 @@ def aggregate(results: list[CaseResult]) -> dict:
 
     quotes = sum(r.scores["quotes"] for r in results)
     lat = [r.seconds * 1000 for r in results]
+    labelled = [r for r in results if r.case.intent is not None]
+    per_intent = {}
+    for intent in INTENTS:
+        rows = [r for r in labelled if r.case.intent == intent]
+        if not rows:
+            continue
+        answer_rows = [r for r in rows if not r.case.expect_refusal and r.case.gold_clauses]
+        per_intent[intent] = {
+            "cases": len(rows),
+            "intent_accuracy": sum(r.scores["intent_ok"] for r in rows) / len(rows),
+            "recall_at_1": mean("r1", answer_rows),
+            "refused": sum(r.refused for r in rows) / len(rows),
+            "advice_recall": mean("advice", rows),
+        }
     return {
         "cases": len(results),
         "answerable": len(ans),
@@ -172,14 +214,24 @@ def aggregate(results: list[CaseResult]) -> dict:
         "correct_refusal_rate": (sum(r.refused for r in ref) / len(ref)) if ref else None,
         "false_refusal_rate": (sum(r.refused for r in ans) / len(ans)) if ans else None,
         "llm_answer_rate": (sum(1 for r in results if r.scores.get("generator") == "llm") / len(results)) if any(r.scores.get("generator") for r in results) else None,
+        "intent_accuracy": (sum(r.scores["intent_ok"] for r in labelled) / len(labelled)) if labelled else None,
+        "advice_recall": mean("advice", results),
+        "offer_accuracy": (sum(r.scores["offer_ok"] for r in results if "offer_ok" in r.scores) / n_offer) if (n_offer := sum(1 for r in results if "offer_ok" in r.scores)) else None,
+        "per_intent": per_intent,
         "latency_p50_ms": m.percentile(lat, 50),
         "latency_p95_ms": m.percentile(lat, 95),
     }
 
 
-def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -> list[CaseResult]:
-    from assistant.answer import Assistant
+def run_config(conversation, name: str, cases: list[Case], progress: bool = True) -> list[CaseResult]:
+    """Every case through ``Conversation.ask`` — the function behind ``ask --json`` — with the
+    configuration's answerer in place of the shipped one."""
+    from dataclasses import replace
 
+    from assistant.answer import Assistant
+    from assistant.conversation import Conversation
+
+    assistant = conversation.assistant
     changes = dict(CONFIGS[name])
     use_glossary = changes.pop("glossary", True)
     cfg = assistant.cfg.with_retrieval(**changes)
@@ -194,6 +246,7 @@ def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -
             variant = LLMAnswerer(variant, make_chat_model(cfg.llm), cfg.llm.timeout_s)
         except LLMUnavailable as exc:
             variant = FallbackAnswerer(variant, str(exc))
+    talk = Conversation(replace(conversation.s, answerer=variant))
     clear = getattr(assistant.index.embedder.embed_query, "cache_clear", None)
     if clear:
         clear()  # each configuration pays for its own query embeddings: latencies stay comparable
@@ -201,7 +254,9 @@ def run_config(assistant, name: str, cases: list[Case], progress: bool = True) -
     for i, case in enumerate(cases, start=1):
         start = time.perf_counter()
         try:
-            out = variant.ask(case.question, case.history).to_json()
+            answer = talk.ask(case.question, case.history)
+            out = answer.to_json()
+            out["advice_keys"] = sorted({k for a in answer.advice for k in a.keys})
         except QuestionError as exc:
             out = {"answer": str(exc), "refused": True, "citations": [], "retrieved": []}
         result = score_case(case, out, assistant.corpus, time.perf_counter() - start)
@@ -245,7 +300,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="JSON レポートの出力先")
     p.add_argument("--md", type=Path, help="Markdown レポートの出力先（同名の .svg グラフも出力）")
     p.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, help="CI ゲートの閾値ファイル")
+    p.add_argument("--gate-table", default="gate", help="閾値ファイルの表（gate: 指針の金標準、guide_gate: 相談の金標準）")
     p.add_argument("--no-gate", action="store_true", help="閾値で失敗させない")
+    p.add_argument("--baseline", type=Path, help="以前の --json レポート: 結果が変わったケース（直った・壊れた）を一覧にする")
     p.add_argument("--quiet", action="store_true", help="進捗を表示しない")
     return p.parse_args(argv)
 
@@ -265,11 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cases = load_cases(args.cases) if args.cases else []
         scenarios = load_scenarios(args.triage) if args.triage else []
-        thresholds = {} if args.no_gate or not cases else load_thresholds(args.thresholds)
+        thresholds = {} if args.no_gate or not cases else load_thresholds(args.thresholds, args.gate_table)
         triage_thresholds = {} if args.no_gate or not scenarios else load_thresholds(args.thresholds, "triage_gate")
-        from assistant.runtime import open_assistant
+        from assistant.runtime import open_conversation
 
-        assistant = open_assistant(Config.from_env(), lambda s: print(s, file=sys.stderr))
+        conversation = open_conversation(Config.from_env(), lambda s: print(s, file=sys.stderr))
+        assistant = conversation.assistant
         unknown_gold = sorted({g for c in cases for g in c.gold_clauses if not assistant.corpus.exists(g)})
         if unknown_gold:
             raise CaseError(f"gold_clauses に存在しない条項IDがあります: {', '.join(unknown_gold)}")
@@ -280,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     try:
         for name in names if cases else []:
-            results = run_config(assistant, name, cases, progress=not args.quiet)
+            results = run_config(conversation, name, cases, progress=not args.quiet)
             runs[name] = {"summary": aggregate(results), "results": results}
     except CaseError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
@@ -302,6 +360,14 @@ def main(argv: list[str] | None = None) -> int:
         triage_report = {"summary": t_summary, "scenarios": [r.to_dict() for r in t_results]}
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    baseline = None
+    if args.baseline and gated:
+        try:
+            old = json.loads(args.baseline.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"エラー: 比較するレポート {args.baseline} を読めません（{exc}）", file=sys.stderr)
+            return 2
+        baseline = compare_with_baseline(old, gated, runs[gated]["results"])
     report = {
         "corpus_version": assistant.corpus.version,
         "cases": [str(p) for p in args.cases + args.triage],
@@ -318,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             for n, r in runs.items()
         },
         "triage": triage_report,
+        "baseline": baseline,
     }
     print(terminal_table(report))
     if args.json:
@@ -347,4 +414,21 @@ def _failure(r: CaseResult) -> dict:
 
 
 def _per_case(r: CaseResult) -> dict:
-    return {"id": r.case.id, "ms": round(r.seconds * 1000, 1), "refused": r.refused, **r.scores}
+    return {"id": r.case.id, "ms": round(r.seconds * 1000, 1), "refused": r.refused, "failed": r.failed, "problems": r.problems, **r.scores}
+
+
+def compare_with_baseline(baseline: dict, config: str, results: list[CaseResult]) -> dict:
+    """Case by case, what changed since an earlier run: fixed (failed then, passes now) and broken."""
+    run = baseline.get("configs", {}).get(config, {})
+    failed_then = {f["id"] for f in run.get("failures", [])}  # also in reports older than per-case "failed"
+    before = {c["id"] for c in run.get("per_case", [])}
+    fixed, broken, new = [], [], []
+    for r in results:
+        row = {"id": r.case.id, "question": r.case.question, "problems": r.problems}
+        if r.case.id not in before:
+            new.append(row)
+        elif r.case.id in failed_then and not r.failed:
+            fixed.append(row)
+        elif r.case.id not in failed_then and r.failed:
+            broken.append(row)
+    return {"config": config, "fixed": fixed, "broken": broken, "new": new, "compared": len(before)}

@@ -18,6 +18,7 @@ import math
 from typing import Callable
 
 from assistant.corpus import satisfies
+from assistant.scoring import percentile  # noqa: F401 - one formula for every p95 (the harness reads it from here)
 from assistant.textnorm import match_form, is_verbatim
 
 
@@ -89,10 +90,8 @@ def must_include_coverage(answer: str, must: list[str]) -> float | None:
     return sum(1 for m in must if match_form(m) in text) / len(must)
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100); 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
+def advice_recall(expected_keys: list[str], advice_keys: list[str]) -> float:
+    """Share of the measure keys an adviser expects that the product's advice covers."""
+    if not expected_keys:
+        return 1.0
+    return sum(1 for k in expected_keys if k in set(advice_keys)) / len(expected_keys)

@@ -17,6 +17,9 @@ ROWS = [
     ("llm_answer_rate", "LLM の回答が検証を通った割合"),
     ("correct_refusal_rate", "正しい拒否率"),
     ("false_refusal_rate", "誤った拒否率"),
+    ("intent_accuracy", "意図の判定の正解率"),
+    ("advice_recall", "製品の助言の再現率"),
+    ("offer_accuracy", "見極め診断の提案の正解率"),
     ("latency_p50_ms", "レイテンシ p50 (ms)"),
     ("latency_p95_ms", "レイテンシ p95 (ms)"),
 ]
@@ -52,6 +55,33 @@ TRIAGE_ROWS = [
     ("median_questions_3_items", "質問数の中央値（情報3件の会社）"),
     ("median_questions_3_items_before", "同・適応的な質問の前"),
 ]
+
+
+INTENT_LABELS = {"documents": "文書の質問", "action": "行動の質問", "triage": "診断の依頼", "out_of_scope": "範囲外", "misuse": "不正な利用"}
+
+
+def _intent_lines(report: dict, md: bool = False) -> list[str]:
+    """Per intent, for the gated configuration: cases, intent accuracy, Recall@1, refused, advice."""
+    gated = report.get("gated_config")
+    per = (report["configs"].get(gated) or {}).get("summary", {}).get("per_intent") if gated else None
+    if not per:
+        return []
+    head = ["意図", "ケース", "意図の正解率", "Recall@1", "拒否した割合", "助言の再現率"]
+    rows = [[INTENT_LABELS[k], str(v["cases"]), _fmt(v["intent_accuracy"]), _fmt(v["recall_at_1"]), _fmt(v["refused"]), _fmt(v["advice_recall"])] for k, v in per.items()]
+    if md:
+        return ["", f"## 意図ごとの指標（{gated}）", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    return ["", f"意図ごとの指標（{gated}）:"] + ["  " + "".join(_pad(c, 14) for c in r) for r in [head, *rows]]
+
+
+def _baseline_lines(report: dict, md: bool = False) -> list[str]:
+    b = report.get("baseline")
+    if not b:
+        return []
+    out = ["", f"{'## ' if md else ''}前回の実行との比較（{b['config']}、比較したケース {b['compared']} 件）: 直った {len(b['fixed'])} 件、壊れた {len(b['broken'])} 件、新しいケース {len(b['new'])} 件"]
+    for label, rows in (("直った", b["fixed"]), ("壊れた", b["broken"])):
+        for r in rows:
+            out.append(f"{'- ' if md else '  '}{label}: {r['id']}: {r['question'][:60]}" + (f"（{'; '.join(r['problems'])}）" if r["problems"] else ""))
+    return out
 
 
 def _triage_lines(report: dict, md: bool = False) -> list[str]:
@@ -106,7 +136,7 @@ def terminal_table(report: dict) -> str:
             lines.append(f"- {f['id']}: {f['question']}")
             lines.append(f"    期待: {f['expected']}  検索上位: {', '.join(f['retrieved'])}  引用: {', '.join(f['cited']) or '—'}")
             lines.append(f"    問題: {'; '.join(f['problems'])}")
-    lines += _triage_lines(report)
+    lines += _intent_lines(report) + _baseline_lines(report) + _triage_lines(report)
     verdict = "不合格: " + "; ".join(report["gate_missed"]) if report["gate_missed"] else "合格"
     lines.append(f"\nゲート（{gated}）: {verdict if report['thresholds'] else '閾値なし'}")
     return "\n".join(lines)
@@ -130,7 +160,7 @@ def markdown_report(report: dict, chart_name: str) -> str:
     ]
     for key, label in ROWS if names else []:
         out.append(f"| {label} | " + " | ".join(_fmt(report["configs"][n]["summary"][key]) for n in names) + " |")
-    out += _triage_lines(report, md=True)
+    out += _intent_lines(report, md=True) + _baseline_lines(report, md=True) + _triage_lines(report, md=True)
     for n in names:
         failures = report["configs"][n]["failures"]
         out += ["", f"## 失敗したケース: `{n}`（{len(failures)} 件）", ""]

@@ -69,9 +69,15 @@ class Measure:
         return COST_TIERS.index(self.cost_tier), EFFORTS.index(self.effort)
 
     @property
+    def keys(self) -> tuple[str, ...]:
+        """Everything it covers: organisation topics, controls (any form), situations."""
+        return tuple(dict.fromkeys([*self.org, *(c for _, cs in self.controls for c in cs), *self.situations]))
+
+    @property
     def text(self) -> str:
-        """What is searched for advice in the chat: title, what to do, and how a small firm does it."""
-        return f"{self.title}。{self.what}{self.how_small}"
+        """What is searched for advice in the chat: title, what to do, how a small firm does it, and
+        the names of what it covers (「教育」「漏えい時の対応」), so a question in those words finds it."""
+        return f"{self.title}。{self.what}{self.how_small}（{'・'.join(LABELS[k] for k in self.keys)}）"
 
 
 @dataclass(frozen=True)

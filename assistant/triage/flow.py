@@ -297,6 +297,12 @@ MAX_NAME_CHARS = 60
 MAX_TEXT_CHARS = 200
 
 
+def forms_in(text: str) -> list[str]:
+    """The forms (態様) a free text speaks of: 「CADデータと紙の図面」 → 電子データ・書面."""
+    low = nfkc(text).lower()
+    return [f for f, rx in _FORM_WORDS.items() if rx.search(low)]
+
+
 def read_items(value) -> list[str]:
     if isinstance(value, str):
         value = re.split(r"[,、，\n]", value)
@@ -360,7 +366,7 @@ def read_forms(value) -> tuple[list[str], str]:
             raise TriageError(f"forms: {MAX_TEXT_CHARS} 文字以内で入力してください。")
         if not text or _UNKNOWN.fullmatch(text) or text == UNKNOWN:
             return [UNKNOWN], location
-        forms = [f for f, rx in _FORM_WORDS.items() if rx.search(text.lower())]
+        forms = forms_in(text)
         if not forms:
             raise TriageError(f"forms: どんな形か読み取れませんでした。{'、'.join(FORMS)}、{UNKNOWN} から選ぶか、「紙の図面を書庫に」のように書いてください。")
         return forms, location or text
@@ -370,7 +376,7 @@ def read_forms(value) -> tuple[list[str], str]:
         if v in FORMS or v == UNKNOWN:
             chosen.append(v)
         elif v:
-            found = [f for f, rx in _FORM_WORDS.items() if rx.search(v.lower())]
+            found = forms_in(v)
             if not found:
                 raise TriageError(f"forms: 「{v[:20]}」は選択肢にありません（選択肢: {'、'.join(FORMS)}、{UNKNOWN}）。")
             chosen += found

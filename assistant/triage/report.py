@@ -1,79 +1,136 @@
-"""The consultation record: Markdown and PDF (Japanese text, IPAexGothic), plus a standing chart."""
+"""The consultation record, rendered from the typed result (model.py): Markdown, PDF and a chart.
+
+User text (the firm's name, item names, places, owners, notes) is always data: in Markdown
+every ASCII punctuation mark of it is escaped and line breaks are folded, so it cannot make a
+heading, a table row, a quote, a link or an image; the PDF is laid out from the model, never
+by re-reading the Markdown.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 
 from ..fonts import japanese_font
-from .rules import COST_TIERS, STATUS_LABELS
+from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
+from .model import PROGRESS_LABELS, TriageResult
+from .rules import STATUS_LABELS
 
-FORM_LABEL = {"whole": "全体", "lead": "柱書き"}
+SCOPE_LABEL = {"whole": "全体", "lead": "柱書き"}
 ANSWER_LABELS = {
     "forms": "態様", "location": "保管場所", "access": "利用できる人", "goes_outside": "社外に渡す",
     "competitive": "競争力の源泉", "damage": "漏えい時の損害", "public": "公開済み・再現容易",
     "confidential_obligation": "秘密保持の義務", "legal_control": "法令上の管理対象",
 }
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark (CommonMark lets each be escaped)
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "｜").replace("\n", " ")
+def plain(text) -> str:
+    """User or document text as one line of plain text: no control characters, no line breaks."""
+    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(text or ""))
+    return re.sub(r"\s+", " ", s).strip()
 
 
-def markdown(result: dict, state: dict, code: str | None = None) -> str:
-    firm = result["firm"]
-    out = ["# 見極め診断の記録（技術情報管理認証制度）", ""]
-    if code:
-        out.append(f"- 相談コード: `{code}`（この記録を再開・共有するためのコード）")
-    out += [
-        f"- 作成日時: {result['generated_at']}",
-        f"- 会社: {firm.get('name') or '（未記入）'} ／ 業種: {firm.get('industry')} ／ 規模: {firm.get('size')} ／ 他社との関係: {'、'.join(firm.get('collaboration', []))}",
-        "- 文書の版: " + "、".join(f"{d} {v}" for d, v in result["documents"].items()),
-        "",
-        f"> {result['advice_label']}",
-        "",
-        "## 1. 確実に守るべき技術等情報の見極め（製品の助言）",
-        "",
-        "| 情報 | 判定 | 理由 | 判定の規則 | 態様 |",
-        "|---|---|---|---|---|",
+def md_text(text) -> str:
+    """User or document text made safe for Markdown: shown exactly as typed, never as markup."""
+    return _MD_PUNCT.sub(r"\\\1", plain(text))
+
+
+def _join(values) -> str:
+    return "・".join(values) if isinstance(values, list) else str(values)
+
+
+def _firm_lines(r: TriageResult) -> list[tuple[str, str]]:
+    f = r.firm
+    return [
+        ("会社", f.get("name") or "（未記入）"), ("業種", f.get("industry", "")), ("規模", f.get("size", "")),
+        ("他社や社外の人との関わり", "、".join(f.get("collaboration", []) or [])),
     ]
-    for it in result["items"]:
-        out.append(f"| {_cell(it['item'])} | {it['status_label']} | {_cell(it['reason'])} | {' → '.join(it['rule_path'])} | {'・'.join(it['forms']) or 'わからない'} |")
-    if not result["items"]:
-        out.append("| （なし） | | | | |")
-    ms = result["minimum_set"]
-    out += ["", "## 2. 必要最低限の措置（指針第4の2の一）", "", f"指針は次のように定めています: 「{ms['citation']['quote']}」（{ms['citation']['clause_id']}）", ""]
-    out.append(f"御社の情報の態様: {'・'.join(ms['forms']) or '（守るべき情報がないため該当なし）'}")
-    out.append("")
-    if ms["clauses"]:
-        out.append(f"読み込まれている基準（版 {ms.get('version')}）の該当条文:")
-        out.append("")
-        for c in ms["clauses"]:
-            out.append(f"- **{c['clause_id']}**（{FORM_LABEL[c['scope']]}）: {_cell(c['text'])}")
-    elif "structure" in ms:
-        for s in ms["structure"]:
-            extra = f"（御社の態様: {'・'.join(s['forms']) or 'なし'}）" if "forms" in s else ""
-            out.append(f"- 基準の{s['part']}{extra}")
-    for n in ms["notes"]:
-        out += ["", f"※ {n}"]
-    out += ["", "## 3. 費用の低い順の具体的な対策（製品の助言）", ""]
-    if result["measures"]:
-        out += ["| 順 | ID | 対策 | 何をするか | 費用 | 手間 | 対応する態様／リスク |", "|---|---|---|---|---|---|---|"]
-        for i, m in enumerate(result["measures"], start=1):
-            out.append(f"| {i} | {m['id']} | {_cell(m['title'])} | {_cell(m['what'])} | {m['cost_tier']} | {m['effort']} | {_cell('、'.join(m['covers']))} |")
-    else:
+
+
+def markdown(r: TriageResult, include_answers: bool = True) -> str:
+    out = ["# 見極め診断の記録（技術情報管理認証制度）", ""]
+    if r.code:
+        out.append(f"- 相談コード: {md_text(r.code)}")
+    out.append(f"- 作成日時: {md_text(r.generated_at)}")
+    out += [f"- {label}: {md_text(value)}" for label, value in _firm_lines(r)]
+    out += [
+        "- 文書の版: " + md_text("、".join(f"{d} {v}" for d, v in r.documents.items())),
+        f"- 質問の数: {r.questions_asked} 問",
+        "", f"> {r.advice_label}", "",
+        "## 1. 確実に守るべき技術等情報の見極め（製品の助言）", "",
+    ]
+    if r.nothing_to_protect:
+        out += [r.nothing_to_protect_note or "技術情報が挙げられていないため、見極めの対象がありません。", ""]
+    if r.items:
+        out += ["| 情報 | 判定 | 理由 | 態様 |", "|---|---|---|---|"]
+        for it in r.items:
+            out.append(f"| {md_text(it.name)} | {it.status_label} | {md_text(it.reason_text)} | {md_text('・'.join(it.forms) or 'わからない')} |")
+    opened = [(it, q) for it in r.items for q in it.open_questions]
+    if opened:
+        out += ["", "### 「わからない」のままの質問と、確かめること", ""]
+        for it, q in opened:
+            effect = "判定が変わる可能性あり" if q.matters else "判定には影響しません"
+            out.append(f"- {md_text(it.name)} — {md_text(q.label)}（{effect}）: {md_text(q.find_out)}")
+    ms = r.minimum_set
+    out += ["", "## 2. 必要最低限の措置（指針第4の2の一）", "",
+            f"指針は次のように定めています: 「{md_text(ms.citation['quote'])}」（{md_text(ms.citation['clause_id'])}）", "",
+            f"御社の情報の態様: {md_text('・'.join(ms.forms)) or '（守るべき情報がないため該当なし）'}", ""]
+    if ms.clauses:
+        out += [f"読み込まれている基準（版 {md_text(ms.version)}）の該当条文:", ""]
+        out += [f"- {md_text(c['clause_id'])}（{SCOPE_LABEL[c['scope']]}）: {md_text(c['text'])}" for c in ms.clauses]
+    for s in ms.structure:
+        extra = f"（御社の態様: {md_text('・'.join(s['forms'])) or 'なし'}）" if "forms" in s else ""
+        out.append(f"- 基準の{md_text(s['part'])}{extra}")
+    out += [f"\n※ {md_text(n)}" for n in ms.notes]
+    out += ["", "## 3. 最初の計画と進み具合（製品の助言）", ""]
+    if not r.measures:
         out.append("守るべき情報が見つからなかったため、対策の提案はありません。")
-    out += ["", "## 4. 回答の記録", ""]
-    for item in state.get("items", []):
-        answers = "、".join(f"{ANSWER_LABELS[k]}: {'・'.join(v) if isinstance(v, list) else v}" for k, v in item.items() if k in ANSWER_LABELS)
-        out.append(f"- **{item['name']}** — {answers}")
-    if result["notes"]:
-        out += ["", "## 注記", ""] + [f"- {n}" for n in result["notes"]]
+    else:
+        counts = r.progress_summary()
+        out.append("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）")
+        n = 0
+        for group in GROUPS:
+            rows = [m for m in r.measures if m.group == group]
+            if not rows:
+                continue
+            out += ["", f"### {GROUP_LABELS[group]}", "", "| 順 | ID | 対策 | 対象の情報 | 費用 | 手間 | 状態 | 担当 | 期限 | 関連する基準の条項 |", "|---|---|---|---|---|---|---|---|---|---|"]
+            for m in rows:
+                n += 1
+                p = r.progress_of(m.id)
+                out.append(
+                    f"| {n} | {m.id} | {md_text(m.title)} | {md_text('、'.join(m.serves))} | {m.cost_tier} | {m.effort} | {p.label} "
+                    f"| {md_text(p.owner)} | {md_text(p.due)} | {md_text('、'.join(m.standard_clauses)) or '—'} |"
+                )
+        out += ["", "### 対策の進め方", ""]
+        for m in r.measures:
+            p = r.progress_of(m.id)
+            out.append(f"- {m.id} {md_text(m.title)}: {md_text(m.what)} 小さな会社では: {md_text(m.how_small)}" + (f" メモ: {md_text(p.note)}" if p.note else ""))
+    if r.comparison:
+        c = r.comparison
+        s = c.summary
+        out += ["", "## 4. 前回の計画からの進み具合", "",
+                f"前回の相談コード {md_text(c.previous_code)}（{md_text(c.previous_date)}）の計画 {s['earlier_measures']} 件のうち、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
+                f"新しく加わった対策 {s['new_measures']} 件、計画から外れた対策 {s['dropped_measures']} 件。", "",
+                "| ID | 対策 | 前回 | 今回 |", "|---|---|---|---|"]
+        for row in c.rows:
+            out.append(f"| {row.measure_id} | {md_text(row.title)} | {PROGRESS_LABELS.get(row.before, '（計画になし）')} | {PROGRESS_LABELS.get(row.now, '（計画から外れた）')} |")
+    if include_answers:
+        out += ["", "## 5. 回答の記録", ""]
+        for it in r.items:
+            answers = "、".join(f"{ANSWER_LABELS[k]}: {md_text(_join(v))}" for k, v in it.answers.items() if k in ANSWER_LABELS)
+            out.append(f"- {md_text(it.name)} — {answers or '（回答なし）'}")
+            for s in it.skipped:
+                out.append(f"    - 聞かなかった質問「{md_text(s.label)}」: {md_text(s.reason)}")
+    if r.notes:
+        out += ["", "## 注記", ""] + [f"- {md_text(n)}" for n in r.notes]
     out += ["", "---", "出典: 指針の引用は原文のまま。判定の規則と対策カタログは TICS Assistant の製品独自の助言です。", ""]
     return "\n".join(out)
 
 
-def standing_chart(result: dict) -> bytes:
-    """PNG: items per judgement, and recommended measures per cost tier."""
+def standing_chart(r: TriageResult) -> bytes:
+    """PNG: items per judgement, the plan per cost tier, and progress on the plan."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,15 +140,16 @@ def standing_chart(result: dict) -> bytes:
     font = japanese_font()
     font_manager.fontManager.addfont(str(font))
     prop = font_manager.FontProperties(fname=str(font))
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3), dpi=110)
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(10, 3), dpi=110)
     statuses = list(STATUS_LABELS)
-    counts = [sum(1 for it in result["items"] if it["status"] == s) for s in statuses]
-    a.bar([STATUS_LABELS[s] for s in statuses], counts, color=["#cf222e", "#d29922", "#8c959f"])
+    a.bar([STATUS_LABELS[s] for s in statuses], [sum(1 for it in r.items if it.status == s) for s in statuses], color=["#cf222e", "#d29922", "#8c959f"])
     a.set_title("情報の判定", fontproperties=prop)
-    costs = [sum(1 for m in result["measures"] if m["cost_tier"] == t) for t in COST_TIERS]
-    b.bar(list(COST_TIERS), costs, color="#1f6feb")
-    b.set_title("提案した対策の費用", fontproperties=prop)
-    for ax in (a, b):
+    b.bar(list(COST_TIERS), [sum(1 for m in r.measures if m.cost_tier == t) for t in COST_TIERS], color="#1f6feb")
+    b.set_title("計画の対策の費用", fontproperties=prop)
+    counts = r.progress_summary()
+    c.bar([PROGRESS_LABELS[k] for k in counts], list(counts.values()), color=["#8c959f", "#d29922", "#2da44e", "#c9d1d9"])
+    c.set_title("計画の進み具合", fontproperties=prop)
+    for ax in (a, b, c):
         for label in ax.get_xticklabels():
             label.set_fontproperties(prop)
         ax.yaxis.get_major_locator().set_params(integer=True)
@@ -102,58 +160,100 @@ def standing_chart(result: dict) -> bytes:
     return buf.getvalue()
 
 
-def pdf(result: dict, state: dict, code: str | None = None, chart: bytes | None = None) -> bytes:
-    """The same record as a PDF with embedded Japanese font and the standing chart
-    (``chart``: the PNG from standing_chart, when the caller already rendered it)."""
+def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
+    """The same record as a PDF (embedded Japanese font, the chart), laid out from the model."""
     from fpdf import FPDF
+    from fpdf.enums import WrapMode
+    from fpdf.fonts import FontFace
 
-    md = markdown(result, state, code)
     doc = FPDF(format="A4")
     doc.add_font("ipaex", fname=str(japanese_font()))
     doc.set_margins(15, 15, 15)
     doc.add_page()
     width = doc.w - doc.l_margin - doc.r_margin
-    chart_done = False
-    table: list[list[str]] = []
+    # Only the regular face of the Japanese font is embedded: headings are shaded, not bold.
+    heading_style = FontFace(emphasis="", fill_color=(230, 236, 244))
 
-    def flush_table() -> None:
-        if not table:
-            return
+    def title(text: str, size: float) -> None:
+        doc.ln(2)
+        doc.set_font("ipaex", size=size)
+        doc.multi_cell(width, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
+
+    def para(text: str, size: float = 9.5) -> None:
+        doc.set_font("ipaex", size=size)
+        doc.multi_cell(width, 5.5, plain(text) or " ", new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=WrapMode.CHAR)
+
+    def table(head: list[str], rows: list[list[str]], widths: list[float]) -> None:
         doc.set_font("ipaex", size=8)
-        from fpdf.fonts import FontFace
-
-        # Only the regular face of the Japanese font is embedded: headings are shaded, not bold.
-        heading = FontFace(emphasis="", fill_color=(230, 236, 244))
-        # Columns as wide as their typical content: long explanations get room, numbers do not.
-        ncol = len(table[0])
-        widths = [max(6.0, min(40.0, sum(len(r[i]) for r in table if i < len(r)) / len(table))) for i in range(ncol)]
-        with doc.table(text_align="LEFT", line_height=4.5, first_row_as_headings=True, headings_style=heading, col_widths=widths) as t:
-            for cells in table:
+        with doc.table(text_align="LEFT", line_height=4.5, first_row_as_headings=True, headings_style=heading_style,
+                       col_widths=widths, wrapmode=WrapMode.CHAR) as t:
+            for cells in [head, *rows]:
                 row = t.row()
                 for cell in cells:
-                    row.cell(cell)
+                    row.cell(plain(cell) or " ")
         doc.ln(2)
-        table.clear()
 
-    for line in md.splitlines():
-        if line.startswith("|"):
-            if not line.startswith("|---"):
-                table.append([c.strip().replace("`", "") for c in line.strip().strip("|").split("|")])
-            continue
-        flush_table()
-        if line.startswith("# "):
-            doc.set_font("ipaex", size=16)
-            doc.multi_cell(width, 9, line[2:], new_x="LMARGIN", new_y="NEXT")
-            continue
-        if line.startswith("## "):
-            if not chart_done and line.startswith("## 2."):
-                doc.image(io.BytesIO(chart or standing_chart(result)), w=width * 0.85)
-                chart_done = True
-            doc.ln(2)
-            doc.set_font("ipaex", size=13)
-            doc.multi_cell(width, 8, line[3:], new_x="LMARGIN", new_y="NEXT")
-            continue
-        doc.set_font("ipaex", size=9.5)
-        doc.multi_cell(width, 5.5, line.replace("**", "").replace("`", "") or " ", new_x="LMARGIN", new_y="NEXT", align="L")
-    flush_table()
+    title("見極め診断の記録（技術情報管理認証制度）", 16)
+    if r.code:
+        para(f"相談コード: {r.code}")
+    para(f"作成日時: {r.generated_at} ／ 質問の数: {r.questions_asked} 問")
+    for label, value in _firm_lines(r):
+        para(f"{label}: {plain(value)}")
+    para("文書の版: " + "、".join(f"{d} {v}" for d, v in r.documents.items()))
+    para(r.advice_label, 9)
+    doc.image(io.BytesIO(chart or standing_chart(r)), w=width)
+
+    title("1. 確実に守るべき技術等情報の見極め（製品の助言）", 13)
+    if r.nothing_to_protect:
+        para(r.nothing_to_protect_note or "技術情報が挙げられていないため、見極めの対象がありません。")
+    if r.items:
+        table(["情報", "判定", "理由", "態様"], [[it.name, it.status_label, it.reason_text, "・".join(it.forms) or "わからない"] for it in r.items], [30, 20, 100, 30])
+    opened = [[it.name, q.label, "あり" if q.matters else "なし", q.find_out] for it in r.items for q in it.open_questions]
+    if opened:
+        title("「わからない」のままの質問と、確かめること", 11)
+        table(["情報", "質問", "判定への影響", "確かめること"], opened, [30, 30, 20, 100])
+
+    ms = r.minimum_set
+    title("2. 必要最低限の措置（指針第4の2の一）", 13)
+    para(f"指針は次のように定めています: 「{ms.citation['quote']}」（{ms.citation['clause_id']}）")
+    para(f"御社の情報の態様: {'・'.join(ms.forms) or '（守るべき情報がないため該当なし）'}")
+    if ms.clauses:
+        table(["条項", "範囲", "本文"], [[c["clause_id"], SCOPE_LABEL[c["scope"]], c["text"]] for c in ms.clauses], [30, 15, 135])
+    for s in ms.structure:
+        para(f"・基準の{s['part']}" + (f"（御社の態様: {'・'.join(s['forms']) or 'なし'}）" if "forms" in s else ""))
+    for n in ms.notes:
+        para(f"※ {n}", 8.5)
+
+    title("3. 最初の計画と進み具合（製品の助言）", 13)
+    if not r.measures:
+        para("守るべき情報が見つからなかったため、対策の提案はありません。")
+    else:
+        counts = r.progress_summary()
+        para("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）")
+        rows = []
+        for n, m in enumerate(r.measures, start=1):
+            p = r.progress_of(m.id)
+            rows.append([str(n), m.id, f"{m.title}（{m.group_label}）", "、".join(m.serves), f"{m.cost_tier}／{m.effort}", p.label, p.owner, p.due])
+        table(["順", "ID", "対策", "対象の情報", "費用／手間", "状態", "担当", "期限"], rows, [8, 12, 62, 35, 20, 13, 17, 18])
+        title("対策の進め方", 11)
+        for m in r.measures:
+            note = r.progress_of(m.id).note
+            para(f"{m.id} {m.title}: {m.what} 小さな会社では: {m.how_small}" + (f" メモ: {note}" if note else "") + (f" 関連する基準の条項: {'、'.join(m.standard_clauses)}" if m.standard_clauses else ""), 8.5)
+    if r.comparison:
+        c, s = r.comparison, r.comparison.summary
+        title("4. 前回の計画からの進み具合", 13)
+        para(f"前回の相談コード {c.previous_code}（{c.previous_date}）: 計画 {s['earlier_measures']} 件、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
+             f"新しい対策 {s['new_measures']} 件、外れた対策 {s['dropped_measures']} 件。")
+        table(["ID", "対策", "前回", "今回"], [[x.measure_id, x.title, PROGRESS_LABELS.get(x.before, "（なし）"), PROGRESS_LABELS.get(x.now, "（外れた）")] for x in c.rows], [15, 115, 25, 25])
+    title("5. 回答の記録", 13)
+    for it in r.items:
+        answers = "、".join(f"{ANSWER_LABELS[k]}: {_join(v)}" for k, v in it.answers.items() if k in ANSWER_LABELS)
+        para(f"{it.name} — {answers or '（回答なし）'}", 8.5)
+        for sk in it.skipped:
+            para(f"　聞かなかった質問「{sk.label}」: {sk.reason}", 8)
+    if r.notes:
+        title("注記", 11)
+        for n in r.notes:
+            para(f"・{n}", 8.5)
+    para("出典: 指針の引用は原文のまま。判定の規則と対策カタログは TICS Assistant の製品独自の助言です。", 8)
     return bytes(doc.output())

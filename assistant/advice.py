@@ -1,0 +1,102 @@
+"""The product's measures for a situation an owner asks about, found in the catalogue.
+
+Hybrid search over the catalogue (dense vectors of each measure's text, and BM25 over its
+Sudachi terms), the same fusion as clause retrieval. A question that names nothing concrete
+("where do we start?") gets the first steps of every plan: the organisation basics, cheapest
+first. Everything here is product advice and is labelled so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scoring import fuse
+from .tokens import Tokenizer
+from .triage.catalogue import ORG_TOPICS, Catalogue, Measure
+
+ADVICE_LABEL = "製品の助言"
+
+
+@dataclass(frozen=True)
+class AdvicePolicy:
+    """Thresholds for catalogue advice (set on eval/cases; never on the held-out set)."""
+
+    dense_weight: float = 0.6
+    count: int = 3  # measures shown for one question
+    # A question that names nothing the catalogue knows (low best BM25) and is close to no
+    # measure in meaning (low best cosine) gets the first steps instead of a forced match.
+    generic_bm25: float = 3.5
+    generic_dense: float = 0.875
+    keep_ratio: float = 0.75  # measures scoring under this share of the best are not shown
+
+
+@dataclass(frozen=True)
+class Advice:
+    measure_id: str
+    title: str
+    cost_tier: str
+    effort: str
+    keys: tuple[str, ...]  # what it covers (org topics, controls, situations), for the eval
+    label: str = ADVICE_LABEL
+
+    def to_json(self) -> dict:
+        return {"measure_id": self.measure_id, "title": self.title, "cost_tier": self.cost_tier, "label": self.label}
+
+
+def _advice(m: Measure) -> Advice:
+    return Advice(m.id, m.title, m.cost_tier, m.effort, m.keys)
+
+
+class Advisor:
+    def __init__(self, catalogue: Catalogue, vectors: np.ndarray, embedder, tokenizer: Tokenizer, policy: AdvicePolicy | None = None):
+        import bm25s
+
+        self.catalogue = catalogue
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.policy = policy or AdvicePolicy()
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self._matrix = vectors / np.where(norms == 0, 1, norms)
+        self._ids = [m.id for m in catalogue.measures]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([tokenizer.terms(m.text) for m in catalogue.measures], show_progress=False)
+
+    @staticmethod
+    def texts(catalogue: Catalogue) -> list[str]:
+        return [m.text for m in catalogue.measures]
+
+    def first_steps(self) -> list[Advice]:
+        """Where every first plan starts: the organisation basics in their order (who is responsible,
+        the list of what to protect, rules and pledges…), the cheapest measure for each."""
+        chosen: list[Measure] = []
+        for topic in ORG_TOPICS:
+            if len(chosen) == self.policy.count or any(topic in m.org for m in chosen):
+                continue
+            options = [m for m in self.catalogue.measures if m.group == "organisation" and topic in m.org]
+            if options:
+                chosen.append(min(options, key=lambda m: (m.cost_key, -len(m.org), m.id)))
+        return [_advice(m) for m in chosen]
+
+    def _dense(self, question: str) -> dict[str, float]:
+        q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        return dict(zip(self._ids, (self._matrix @ (q / (np.linalg.norm(q) or 1.0))).tolist()))
+
+    def closeness(self, question: str) -> float:
+        """How close the nearest measure is in meaning (is the question about protecting information at all?)."""
+        return max(self._dense(question).values(), default=0.0)
+
+    def advise(self, question: str) -> list[Advice]:
+        dense = self._dense(question)
+        terms = self.tokenizer.terms(question)
+        raw = self._bm25.get_scores(terms) if terms else np.zeros(len(self._ids))
+        bm25 = dict(zip(self._ids, map(float, raw)))
+        p = self.policy
+        if max(bm25.values(), default=0.0) < p.generic_bm25 and max(dense.values(), default=0.0) < p.generic_dense:
+            return self.first_steps()
+        fused = fuse(dense, bm25, self.policy.dense_weight, self._ids)
+        ranked = sorted(self._ids, key=lambda mid: -fused[mid])
+        best = fused[ranked[0]] or 1.0
+        chosen = [mid for mid in ranked[: self.policy.count] if fused[mid] >= self.policy.keep_ratio * best]
+        return [_advice(self.catalogue[mid]) for mid in chosen]

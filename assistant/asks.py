@@ -1,0 +1,81 @@
+"""What kind of answer a question asks for, and whether a clause can give it.
+
+A grammar of Japanese and English interrogatives (how much, how long, until when, how many,
+which names, what does X mean) and, for each kind, what a clause must contain to answer it
+(a money amount, a duration, a date, a count, proper names, the term itself). A clause that
+is merely about the topic does not answer "how long is a certificate valid?".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from .textnorm import match_form, nfkc
+
+AskKind = Literal["amount", "period", "date", "count", "names", "definition"]
+
+_N = r"[0-9０-９一二三四五六七八九十百千万億]+"
+# The question side: what is asked for. Order matters: a more specific kind first.
+_ASKS: list[tuple[AskKind, re.Pattern]] = [
+    ("amount", re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|費用は(どの|どれ)くらい|\bfees?\b|\bprices?\b|\bcosts? of\b|how much (?:does|do|will|would|is|are)\b.{0,40}\b(?:cost|charge|pay)", re.I)),
+    ("period", re.compile(r"何年(?!も)|何か月(?!も)|何ヶ月(?!も)|何カ月(?!も)|何ヵ月(?!も)|何日間|何週間|有効期限|有効期間|期間は|更新(の|は)?(頻度|周期|サイクル)|how long (?:is|are|does|do|will)\b.{0,40}\b(?:valid|last|take)|valid for|validity", re.I)),
+    ("date", re.compile(r"いつまで|いつから|いつ(?:に|頃|ごろ)?[^もで]|期限|締め?切り?|何月|何日まで|^\s*when\b|deadline|by when", re.I)),
+    ("count", re.compile(r"何社|何件|何人|何か所|何カ所|何団体|何機関|いくつ|how many|number of", re.I)),
+    ("names", re.compile(r"(名前|名称|社名|一覧|リスト)(を|は|が|も)?(教え|知り|挙げ|出し|見せ|ください|下さい|\?|？)|どこ(の|が)(会社|機関|団体|企業)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
+    ("definition", re.compile(r"(?<![こもにとう])とは(?:何|なに|どういう|どんな|[？?、。]|\s*$)|(?<![にとう])って(?:何|なに)(?!が|を)|の意味(?!が)|の定義|\bdefine\b|\bdefinition\b|\bmeaning of\b", re.I)),
+]
+_DEFINED_TERM = re.compile(r"^(.*?)(?:(?<![こもにとう])とは|(?<![にとう])って(?:何|なに)|の意味|の定義)")
+_TERM_FILLER = re.compile(r"^(この指針(で|に)?(いう|言う|おける|の)|指針(で|に)?(いう|言う|の)|いわゆる|そもそも|ところで|ちなみに|あの|その|この)\s*")
+# The clause side: what an answer of each kind must contain.
+_HAS_AMOUNT = re.compile(rf"{_N}\s*(円|万円|億円|ドル)")
+_HAS_PERIOD = re.compile(rf"{_N}\s*(年間|年ごと|年以内|年を超え|か月|ヶ月|カ月|箇月|日間|日以内|週間)|有効期間|有効期限")
+_HAS_DATE = re.compile(rf"{_N}\s*年\s*{_N}\s*月|{_N}\s*月\s*{_N}\s*日|までに")
+_HAS_COUNT = re.compile(rf"{_N}\s*(社|件|人|か所|団体|機関)")
+
+
+def asks_for(question: str) -> AskKind | None:
+    q = nfkc(question)
+    for kind, rx in _ASKS:
+        if rx.search(q):
+            return kind
+    return None
+
+
+def asked_term(question: str) -> str | None:
+    """The term a definition question asks about: 「営業秘密とは？」 → 営業秘密."""
+    q = nfkc(question).strip()
+    m = _DEFINED_TERM.search(q)
+    if not m:
+        return None
+    head = m.group(1)
+    quoted = re.findall(r"[「『\"]([^」』\"]{1,30})[」』\"]", head)
+    if quoted:
+        return quoted[-1]
+    term = _TERM_FILLER.sub("", head).strip(" 、,.。「」『』\"'（）()")
+    term = re.split(r"[、,。\s]", term)[-1] if term else term
+    return term or None
+
+
+def term_is_used(term: str, corpus_text: str, known_terms) -> bool:
+    """The documents use the term: as written, or all of its key terms appear (技術情報 ~ 技術等情報)."""
+    if match_form(term) in corpus_text:
+        return True
+    parts = [t for t in known_terms(term) if len(t) > 1 or not t.isascii()]
+    return bool(parts) and all(t in corpus_text for t in parts)
+
+
+def clause_answers(kind: AskKind, clause_text: str, proper_nouns) -> bool:
+    """Can a clause with this text give an answer of this kind?"""
+    text = nfkc(clause_text)
+    if kind == "amount":
+        return bool(_HAS_AMOUNT.search(text))
+    if kind == "period":
+        return bool(_HAS_PERIOD.search(text))
+    if kind == "date":
+        return bool(_HAS_DATE.search(text))
+    if kind == "count":
+        return bool(_HAS_COUNT.search(text))
+    if kind == "names":
+        return bool(proper_nouns(text))
+    return True  # definitions are checked on the term (term_is_used), not on one clause

@@ -1,0 +1,268 @@
+"""The conversation: each turn is routed by its intent to the answerer or to the triage.
+
+Above both: the answerer (answer.py, generate.py) knows nothing of the triage, and the triage
+(triage/) nothing of answers. A documents question is answered from the documents; an action
+question gets the official text that bears on it, the product's one-sentence explanation, the
+product's measures and an offer to run the diagnosis; a triage request starts (or continues)
+the diagnosis in the chat, where a side question is answered and the diagnosis carries on;
+out-of-scope and misuse turns are refused, saying what the documents do cover.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+from .advice import Advisor
+from .answer import Answer, Answerer, Event
+from .config import SHIPPED_CORPUS
+from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
+from .asks import asks_for
+from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
+from .retrieve import cited_in, explicit_references, is_followup, last_user_turn
+from .texts import text
+from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
+from .triage.session import TriageServices, TriageSession
+
+ACTION_ANCHORS = SHIPPED_CORPUS / "guideline" / "action.json"
+START_TRIAGE = "見極め診断を始める"
+BACK = ("戻る", "back")
+_QUESTION_LIKE = re.compile(r"[？?]\s*$|とは|って(何|なに|どう)|ですか|ますか|でしょうか|教えて|\b(what|how|why|which|who|when)\b", re.I)
+_UNKNOWN_REPLY = re.compile(r"^(わから|分から|不明|知らない|unknown)")
+
+
+def load_anchors(path: Path = ACTION_ANCHORS) -> list[str]:
+    return list(json.loads(path.read_text(encoding="utf-8"))["clauses"])
+
+
+def order_anchors(clauses: list, scores: dict[str, float], margin: float) -> list:
+    """The action clauses in the data file's order (the firm's starting point first); one moves ahead
+    only when the question is clearly closer to it (「お金をかけない最初の一歩」 → the minimum set)."""
+    out = list(clauses)
+    for i in range(1, len(out)):
+        j = i
+        while j > 0 and scores.get(out[j].id, 0.0) - scores.get(out[j - 1].id, 0.0) > margin:
+            out[j - 1], out[j] = out[j], out[j - 1]
+            j -= 1
+    return out
+
+
+@dataclass
+class ChatServices:
+    answerer: Answerer
+    classifier: IntentClassifier
+    advisor: Advisor
+    triage: TriageServices
+    anchors: list[str] = field(default_factory=load_anchors)
+    anchor_margin: float = 0.25  # a later anchor goes first only when the question is this much closer to it
+    # A clause much closer than every anchor, and close in meaning, is quoted first: it answers more of the question.
+    specific_gap: float = 0.3
+    specific_dense: float = 0.87
+    action_fallback: float = 0.3  # a documents question the documents cannot answer is answered as an action question when it had this share of the vote
+
+
+@dataclass
+class ChatState:
+    """What a chat remembers besides its messages: the diagnosis run in it (shared with the
+    見極め診断 tab), and the last turn's intent for follow-ups."""
+
+    triage: dict | None = None  # TriageState.to_dict()
+    triage_active: bool = False
+    previous_intent: str | None = None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "ChatState":
+        d = d or {}
+        return cls(d.get("triage"), bool(d.get("triage_active")), d.get("previous_intent"))
+
+
+@dataclass
+class Turn:
+    state: ChatState
+    answer: Answer | None = None  # a reply from the documents (also a side question during the diagnosis)
+    question: Question | None = None  # the diagnosis' next question, shown with quick replies
+    notice: str = ""  # a message about the diagnosis (started, an answer it could not read…)
+    session: TriageSession | None = None  # the diagnosis after this turn (the caller saves it)
+    finished: bool = False
+
+
+class Conversation:
+    def __init__(self, services: ChatServices):
+        self.s = services
+
+    @property
+    def assistant(self):
+        return self.s.answerer.assistant
+
+    # -- routing ---------------------------------------------------------------------------
+    def decide(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> IntentDecision:
+        history = history or []
+        if previous is None and cited_in(history):
+            previous = "documents"  # the last answer quoted the documents
+        a = self.assistant
+        cues = Cues(
+            instruction=looks_like_injection(question), legal_judgement=asks_for_legal_judgement(question),
+            clause_reference=bool(explicit_references(question, a.corpus)),
+            followup=is_followup(question, history), previous=previous,  # type: ignore[arg-type]
+        )
+        r = a.retrieve(question, history)
+        evidence = Evidence(max((h.dense for h in r.hits[:3]), default=0.0), a.vocabulary_coverage(question), asks_for(question),
+                            self.s.advisor.closeness(question))
+        # A follow-up (「お金の面ではどう？」) means little alone: it is judged with the question it follows.
+        said = f"{last_user_turn(history)} {question}" if cues.followup and last_user_turn(history) else question
+        return self.s.classifier.classify(said, cues, evidence)
+
+    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> Answer:
+        """One question and its answer (ask --json, the REST API, the eval): the same routing as the chat."""
+        final = None
+        for event in self.stream(question, history, previous):
+            if event.kind == "final":
+                final = event.answer
+        return final
+
+    def stream(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> Iterator[Event]:
+        q = validate_question(question, self.assistant.cfg.max_question_chars)
+        history = history or []
+        d = self.decide(q, history, previous)
+        intent: Intent = d.intent
+        if intent == "documents":
+            for event in self.s.answerer.stream(q, history):
+                if event.kind == "final":
+                    a = event.answer
+                    if a.refused and a.refusal_reason == "unsupported" and d.votes.get("action", 0.0) >= self.s.action_fallback:
+                        # Nothing in the documents answers it, but it was nearly an action question: the
+                        # product's advice helps where a quote cannot (「うちは町工場です。何から？」).
+                        event = Event("final", answer=self.action(q, history))
+                    else:
+                        a.intent = "documents"
+                yield event
+            return
+        if intent == "action":
+            yield Event("final", answer=self.action(q, history))
+            return
+        if intent == "triage":
+            yield Event("final", answer=self.triage_answer(q))
+            return
+        r = self.assistant.retrieve(q, history)
+        reason = "misuse" if intent == "misuse" else ("legal_judgement" if d.cue == "legal_judgement" else self._out_of_scope_reason(q, r))
+        yield Event("final", answer=self.assistant.refusal(q, r, reason, intent))
+
+    def _out_of_scope_reason(self, q: str, r) -> str:
+        signals = self.assistant.signals(q, r)
+        if signals.asks is not None and not signals.answerable:
+            return "undefined_term" if signals.asks == "definition" else "not_stated"
+        return "out_of_scope"
+
+    # -- action questions ----------------------------------------------------------------------------
+    def action(self, q: str, history: list[dict]) -> Answer:
+        a = self.assistant
+        english = is_english(q)
+        r = a.retrieve(q, history)
+        scores = {h.clause_id: h.score for h in r.hits}
+        clauses = order_anchors([a.corpus.resolve(c) for c in self.s.anchors if a.corpus.exists(c)], scores, self.s.anchor_margin)
+        top = r.hits[0] if r.hits else None
+        if (top and top.clause_id not in {c.id for c in clauses} and top.dense >= self.s.specific_dense
+                and top.score - max(scores.get(c.id, 0.0) for c in clauses) >= self.s.specific_gap):
+            clauses.insert(0, a.corpus.resolve(top.clause_id))
+        clauses += self._standard_clauses(q)
+        citations, lines = a.quote_lines(clauses, a.terms_of(q), english)
+        lead = a.plain_lead(clauses[0].id, english) if clauses else None
+        advice = self.s.advisor.advise(q)
+        parts = ([text("head.answer", english, text=lead), ""] if lead else [])
+        parts += [text("head.official", english), *lines, "", a.versions_line(citations, english)]
+        if advice:
+            parts += ["", text("head.advice", english)]
+            parts += [text("advice.item", english, id=x.measure_id, title=x.title, cost=x.cost_tier, effort=x.effort) for x in advice]
+        parts += ["", text("offer.triage", english)]
+        cited = [c.id for c in clauses]
+        retrieved = [{"clause_id": cid, "score": 1.0} for cid in cited] + [row for row in a.retrieved_rows(r) if row["clause_id"] not in cited]
+        return Answer(q, "\n".join(parts), False, citations, retrieved[: max(5, len(cited))], a.corpus.version, intent="action",
+                      lead=lead, advice=advice, offer="triage")
+
+    def _standard_clauses(self, q: str) -> list:
+        """With the standard loaded: the lead texts of its parts for the forms the question names."""
+        from .minimum import FORM_PARTS, MinimumSetError, known_forms, minimum_set
+
+        corpus = self.assistant.corpus
+        if not corpus.has_doc("基準"):
+            return []
+        forms = forms_in(q)
+        mapping = self.s.triage.flow.rubric.standard_forms
+        available = known_forms(corpus.docs["基準"])
+        wanted = [n for f in forms for n in [f, *mapping.get(f, [])] if n in available]
+        if not wanted:
+            return []
+        try:
+            found = minimum_set(corpus, "基準", list(dict.fromkeys(wanted)))
+        except MinimumSetError:
+            return []
+        parts = {f"基準{p}" for p in FORM_PARTS}
+        return [corpus.resolve(c["clause_id"]) for c in found.clauses if c["clause_id"] in parts]
+
+    def triage_answer(self, q: str) -> Answer:
+        """A request for the diagnosis, answered in words (ask --json); the chat starts it (reply)."""
+        a = self.assistant
+        body = text("triage.start", is_english(q))
+        return Answer(q, body, False, [], a.retrieved_rows(a.retrieve(q)), a.corpus.version, intent="triage")
+
+    # -- the chat, with the diagnosis inside it -------------------------------------------------------
+    def reply(self, message: str, history: list[dict], state: ChatState, session: TriageSession | None = None, chosen: bool = False) -> Turn:
+        """One chat turn. ``chosen`` is True when the user pressed a quick reply (an answer, not a question)."""
+        session = session or TriageSession(self.s.triage, TriageState.from_dict(state.triage) if state.triage else TriageState())
+        if message.strip() == START_TRIAGE or (not state.triage_active and not chosen and self._wants_triage(message, history, state)):
+            return self._start(state, session)
+        if state.triage_active and not session.finished:
+            return self._triage_turn(message, history, state, session, chosen)
+        a = self.ask(message, history, state.previous_intent)
+        return Turn(replace(state, previous_intent=a.intent), answer=a, session=session)
+
+    def _wants_triage(self, message: str, history: list[dict], state: ChatState) -> bool:
+        try:
+            q = validate_question(message, self.assistant.cfg.max_question_chars)
+        except Exception:
+            return False
+        return self.decide(q, history, state.previous_intent).intent == "triage"
+
+    def _start(self, state: ChatState, session: TriageSession) -> Turn:
+        if session.finished and session.started:
+            session = replace(session, state=TriageState())  # a finished one: a new diagnosis
+        notice = text("triage.resume") if session.started else text("triage.start")
+        new = replace(state, triage=session.state.to_dict(), triage_active=True, previous_intent="triage")
+        return Turn(new, question=session.question, notice=notice, session=session)
+
+    def _triage_turn(self, message: str, history: list[dict], state: ChatState, session: TriageSession, chosen: bool) -> Turn:
+        m = message.strip()
+        try:
+            if m in BACK:
+                session = session.back()
+            elif _UNKNOWN_REPLY.match(m) and len(m) <= 12:
+                session = session.unknown()
+            elif not chosen and self._side_question(m, session.question):
+                a = self.ask(m, history, state.previous_intent)
+                return Turn(state, answer=a, question=session.question, notice=text("triage.side"), session=session)
+            else:
+                session = session.answer(self._value(m, session.question))
+        except TriageError as exc:
+            return Turn(state, question=session.question, notice=f"⚠️ {exc}", session=session)
+        new = replace(state, triage=session.state.to_dict(), triage_active=not session.finished)
+        return Turn(new, question=session.question, session=session, finished=session.finished)
+
+    @staticmethod
+    def _side_question(message: str, q: Question | None) -> bool:
+        """Free text that asks something is a side question, not an answer (quick replies are answers)."""
+        if q is None or message in q.options or message == UNKNOWN:
+            return False
+        return bool(_QUESTION_LIKE.search(message))
+
+    @staticmethod
+    def _value(message: str, q: Question | None):
+        """A quick reply for a multi-choice question answers with that one option; free text is read as written."""
+        if q is not None and q.kind in ("multi", "forms", "batch", "items") and message in q.options:
+            return [message]
+        return message
