@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -81,7 +82,8 @@ def index(embedder: str | None) -> None:
 def ask(question: str, as_json: bool, history: str | None, embedder: str | None, retrieval: str | None,
         llm_backend: str | None, llm_model: str | None, llm_base_url: str | None, llm_gguf: str | None, stream: bool) -> None:
     """指針に基づいて質問に答えます。QUESTION に - を渡すと標準入力から読みます。"""
-    from .runtime import open_answerer
+    from .conversation import Conversation
+    from .runtime import chat_services, open_answerer
 
     raw: str | bytes = sys.stdin.buffer.read() if question == "-" else question
     if isinstance(raw, str):
@@ -92,16 +94,18 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
         turns = json.loads(open(history, encoding="utf-8").read()) if history else []
         llm = {"backend": llm_backend, "model": llm_model, "base_url": llm_base_url, "gguf": llm_gguf}
         answerer = open_answerer(_config(embedder, retrieval, llm), _progress)
-        if stream and hasattr(answerer, "stream"):
+        conversation = Conversation(chat_services(answerer))
+        if stream:
             result = None
-            for event in answerer.stream(raw, turns):
+            for event in conversation.stream(raw, turns):
                 if event.kind == "token":
                     click.echo(event.text, nl=False, err=True)
                 else:
                     result = event.answer
-            click.echo("\n── 検証済みの回答 ──" if result.generator == "llm" else "\n── 抽出型の回答 ──", err=True)
+            if result.generator:
+                click.echo("\n── 検証済みの回答 ──" if result.generator == "llm" else "\n── 抽出型の回答 ──", err=True)
         else:
-            result = answerer.ask(raw, turns)
+            result = conversation.ask(raw, turns)
     except QuestionError as exc:
         if as_json:
             click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
@@ -111,11 +115,10 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
+    # The answer already quotes each clause with its ID once; only the cited IDs are listed again.
     click.echo(result.answer)
     if result.citations:
-        click.echo("\n出典:")
-        for c in result.citations:
-            click.echo(f"  [{c.clause_id}] {c.quote[:60]}{'…' if len(c.quote) > 60 else ''}")
+        click.echo("\n出典: " + "、".join(dict.fromkeys(c.clause_id for c in result.citations)))
     if result.generator == "llm":
         click.echo("\n（言語モデルの回答。引用と条項IDは原文と照合済み）")
     elif result.fallback_reason:
@@ -157,16 +160,25 @@ def _reindex(cfg: Config) -> None:
 @click.option("--title", help="正式な題名（省略時は本文の 1 行目）")
 @click.option("--kind", type=click.Choice(["official", "advice"]), default="official", show_default=True)
 @click.option("--version", "version", help="版の名前（省略時は日付とハッシュ）")
-def corpus_add(file: Path, doc: str, title: str | None, kind: str, version: str | None) -> None:
-    """公式文書（PDF・テキスト・Markdown）を追加し、読み取り結果を表示します。"""
-    from .ingest import add_document
+@click.option("--yes", is_flag=True, help="前の版からの変更を確認せずに公開します")
+def corpus_add(file: Path, doc: str, title: str | None, kind: str, version: str | None, yes: bool) -> None:
+    """公式文書（PDF・テキスト・Markdown）を追加し、読み取り結果を表示します。新しい版は変更点を確認してから公開します。"""
+    from .ingest import publish_staged, stage_document
 
     cfg = Config.from_env()
     try:
-        report = add_document(cfg, file, doc, title, kind, version)
-        click.echo(report.text())
-        if not report.unchanged:
-            _reindex(cfg)
+        staged = stage_document(cfg, file, doc, title, kind, version)
+        click.echo(staged.text())
+        if staged.unchanged:
+            return
+        if staged.previous is not None and not yes and not click.confirm("\nこの内容で公開しますか？", default=False, err=True):
+            import shutil
+
+            shutil.rmtree(staged.folder, ignore_errors=True)
+            click.echo("公開しませんでした。これまでの文書と索引は変わりません。", err=True)
+            return
+        click.echo(f"公開しました: {publish_staged(cfg, Path(staged.folder))}", err=True)
+        _reindex(cfg)
     except (CorpusError, IndexUnavailable, ConfigError) as exc:
         _fail(exc)
 
@@ -239,96 +251,192 @@ def corpus_show(clause_id: str) -> None:
         show(r, 0)
 
 
-def _write_exports(result: dict, state: dict, code: str | None, md: Path | None, pdf: Path | None) -> None:
-    from .triage import report
+def _write_exports(result, md: Path | None, pdf: Path | None, xlsx: Path | None) -> None:
+    from .triage import excel, report
 
     if md:
-        md.write_text(report.markdown(result, state, code), encoding="utf-8")
+        md.write_text(report.markdown(result), encoding="utf-8")
         click.echo(f"Markdown を書き出しました: {md}", err=True)
     if pdf:
-        pdf.write_bytes(report.pdf(result, state, code))
+        pdf.write_bytes(report.pdf(result))
         click.echo(f"PDF を書き出しました: {pdf}", err=True)
+    if xlsx:
+        xlsx.write_bytes(excel.workbook(result))
+        click.echo(f"Excel を書き出しました: {xlsx}", err=True)
 
 
-def _summary(result: dict) -> str:
+def _summary(result) -> str:
     lines = ["", "== 見極めの結果（製品の助言） =="]
-    for it in result["items"]:
-        lines.append(f"・{it['item']}: {it['status_label']} — {it['reason']}（{it['rule']}）")
-    ms = result["minimum_set"]
-    lines += ["", f"== 必要最低限の措置（指針第4の2の一） ==", f"「{ms['citation']['quote']}」（{ms['citation']['clause_id']}）"]
-    for c in ms["clauses"]:
-        lines.append(f"・{c['clause_id']}（{'全体' if c['scope'] == 'whole' else '柱書き'}）")
-    lines += [f"※ {n}" for n in ms["notes"]]
-    lines += ["", "== 費用の低い順の対策（製品の助言） =="]
-    lines += [f"{i}. [{m['id']}] {m['title']}（{m['cost_tier']}・手間{m['effort']}）" for i, m in enumerate(result["measures"][:10], start=1)]
-    lines += [f"※ {n}" for n in result["notes"]]
+    if result.nothing_to_protect:
+        lines.append(result.nothing_to_protect_note or "技術情報が挙げられていません。")
+    for it in result.items:
+        lines.append(f"・{it.name}: {it.status_label} — {it.reason_text}")
+        for q in it.open_questions:
+            lines.append(f"    わからない: {q.label}（{q.find_out}）")
+    ms = result.minimum_set
+    lines += ["", "== 必要最低限の措置（指針第4の2の一） ==", f"「{ms.citation['quote']}」（{ms.citation['clause_id']}）"]
+    lines += [f"・{c['clause_id']}（{'全体' if c['scope'] == 'whole' else '柱書き'}）" for c in ms.clauses]
+    lines += [f"※ {n}" for n in ms.notes]
+    lines += ["", f"== 最初の計画（製品の助言、{len(result.measures)} 件） =="]
+    for i, m in enumerate(result.measures, start=1):
+        p = result.progress_of(m.id)
+        lines.append(f"{i}. [{m.id}] {m.title}（{m.group_label}・{m.cost_tier}・手間{m.effort}）— {p.label}" + (f"・担当 {p.owner}" if p.owner else "") + (f"・期限 {p.due}" if p.due else ""))
+    if result.comparison:
+        s = result.comparison.summary
+        lines += ["", f"== 前回（{result.comparison.previous_code}）からの進み具合 ==", f"完了: 前回 {s['done_before']} 件 → 今回 {s['done_now']} 件、新しい対策 {s['new_measures']} 件、外れた対策 {s['dropped_measures']} 件"]
+    lines += [f"※ {n}" for n in result.notes]
+    lines.append(f"\n質問の数: {result.questions_asked} 問")
     return "\n".join(lines)
 
 
 @cli.command()
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path), help="回答ファイル（JSON、schemas/triage_answers.schema.json）")
 @click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力")
-@click.option("--resume", help="相談コードを指定して、保存した診断を再開")
+@click.option("--resume", help="相談コードを指定して、保存した診断を開く（運用者として変更できます）")
 @click.option("--md", type=click.Path(dir_okay=False, path_type=Path), help="記録を Markdown で書き出す")
 @click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="記録を PDF で書き出す")
-def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None) -> None:
-    """見極め診断: 守るべき情報、必要最低限の措置、費用の低い対策（回答ファイルなしなら対話で進めます）。"""
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="記録を Excel で書き出す")
+@click.option("--previous", help="再診断: 前回の相談コード（前回の計画からの進み具合を示します）")
+def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None, xlsx: Path | None, previous: str | None) -> None:
+    """見極め診断: 守るべき情報、必要最低限の措置、最初の計画（回答ファイルなしなら対話で進めます）。"""
     from .corpus import load_corpus
     from .records import RecordError, Records
-    from .triage import Flow, TriageError, TriageState, answer, back, build_result, load_answers, next_question, progress
+    from .triage import TriageError, TriageState
+    from .triage.session import TriageServices, TriageSession
 
     cfg = Config.from_env()
+    secret = None
     try:
         corpus_ = load_corpus(cfg.corpus_dirs)
-        records = Records(cfg.records_path)
-        flow = Flow.load()
-        code = None
+        records = Records(cfg.records_url, cfg.records_key or None)
+        services = TriageServices.load(lambda: corpus_, cfg.home)
+        session = TriageSession(services)
         if answers_file:
-            state = load_answers(answers_file)
+            data = json.loads(answers_file.read_text(encoding="utf-8")) if answers_file.exists() else None
+            if data is None:
+                raise TriageError(f"回答ファイル {answers_file} を読めません。")
+            if previous:
+                data["previous"] = previous.strip().upper()
+            session = session.from_answers(data)
         elif resume:
             saved = records.load_consultation(resume)
-            code, state = saved["code"], TriageState.from_dict(saved["state"])
-        else:
-            state = TriageState()
+            session = TriageSession(services, TriageState.from_dict(saved.state), saved.code)
+        earlier_code = session.state.previous or (previous.strip().upper() if previous else None)
+        if earlier_code:
+            earlier = records.load_consultation(earlier_code)
+            prev_session = TriageSession(services, TriageState.from_dict(earlier.state), earlier.code)
+            session.previous = _result_of(prev_session, earlier.result)
+            session.state.previous = earlier.code
+            if not answers_file and not resume:
+                session.state.progress = dict(TriageState.from_dict(earlier.state).progress)
     except (CorpusError, TriageError, RecordError) as exc:
         _fail(exc)
+    except ValueError as exc:
+        _fail(ValueError(f"回答ファイルは JSON として読めません: {exc}"))
+    code = session.code
     if not answers_file:
         click.echo("見極め診断を始めます。番号か言葉で答えてください。「わからない」も選べます。「戻る」で前の質問へ、「中断」で保存して終了します。", err=True)
-        while (q := next_question(state, flow)) is not None:
-            done, total = progress(state, flow)
-            click.echo(f"\n[{done + 1}/{total}] {q.text}")
+        while (q := session.question) is not None:
+            asked, left = session.progress()
+            click.echo(f"\n[{asked + 1}問目" + (f"・残り最大 {left} 問" if left is not None else "") + f"] {q.text}")
             if q.help:
                 click.echo(f"  （{q.help}）")
-            options = list(q.options) + (["わからない"] if q.kind in ("choice", "multi") else [])
+            options = list(q.options) + (["わからない"] if q.unknown_allowed and q.kind != "items" else [])
             for i, o in enumerate(options, start=1):
                 click.echo(f"  {i}. {o}")
             raw = click.prompt("回答", default="", show_default=False).strip()
             if raw in ("戻る", "back"):
-                state = back(state)
+                session = session.back()
                 continue
             if raw in ("中断", "quit"):
-                code = records.save_consultation(code, state.to_dict(), None, corpus_.version)
+                code, secret = _save(records, session, code, secret, None, corpus_.version)
                 click.echo(f"保存しました。相談コード {code} で再開できます（assistant triage --resume {code}）。")
                 return
-            picked = [options[int(t) - 1] for t in re.split(r"[,、\s]+", raw) if t.isdigit() and 0 < int(t) <= len(options)]
-            value = (picked if q.kind in ("multi", "items") else picked[0]) if picked and len(picked) == len(re.split(r"[,、\s]+", raw)) else raw
+            tokens = re.split(r"[,、\s]+", raw)
+            picked = [options[int(t) - 1] for t in tokens if t.isdigit() and 0 < int(t) <= len(options)]
+            if picked and len(picked) == len(tokens):
+                value = picked if q.kind in ("multi", "items", "batch", "forms") else picked[0]
+                if q.kind == "batch" and picked == ["わからない"]:
+                    value = "わからない"
+            else:
+                value = raw
             try:
-                state = answer(state, flow, value)
+                session = session.answer(value)
             except TriageError as exc:
                 click.echo(f"もう一度お願いします: {exc}")
-            code = records.save_consultation(code, state.to_dict(), None, corpus_.version)
-    result = build_result(state, corpus_)
-    code = records.save_consultation(code, state.to_dict(), result, corpus_.version)
-    result["code"] = code
+                continue
+            code, secret = _save(records, session, code, secret, None, corpus_.version)
+    result = session.result()
+    code, secret = _save(records, session, code, secret, result, corpus_.version)
+    result.code = code
     try:
-        _write_exports(result, state.to_dict(), code, md, pdf)
+        _write_exports(result, md, pdf, xlsx)
     except OSError as exc:
         _fail(ValueError(f"記録を書き出せません（{exc}）。書き込める場所を指定してください。診断は相談コード {code} で保存済みです。"))
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        out = result.to_dict()
+        if secret:
+            out["edit_secret"] = secret
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         click.echo(_summary(result))
         click.echo(f"\n相談コード: {code}（assistant triage --resume {code} --md 記録.md で書き出せます）")
+        if secret:
+            click.echo(f"編集用の合言葉: {secret}（Web で記録を変更・削除するときに必要です。控えておいてください）")
+
+
+def _result_of(session, stored: dict | None):
+    from .triage.model import TriageResult
+
+    if stored:
+        try:
+            return TriageResult.from_dict(stored)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return session.result() if session.finished else None
+
+
+def _save(records, session, code: str | None, secret: str | None, result, version: str) -> tuple[str, str | None]:
+    """The CLI runs on the operator's machine beside the records: it saves as the admin."""
+    state = session.state.to_dict()
+    data = result.to_dict() if result is not None else None
+    if code is None:
+        return records.create_consultation(state, data, version)
+    records.save_consultation(code, state, data, version, admin=True)
+    return code, secret
+
+
+@cli.group()
+def db() -> None:
+    """記録のデータベース（SQLite または PostgreSQL）。"""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """スキーマを最新にします（Alembic のマイグレーション）。"""
+    from .records import RecordError, make_engine, schema_status, upgrade
+
+    cfg = Config.from_env()
+    try:
+        engine = make_engine(cfg.records_url)
+        before = schema_status(engine)
+        if before.unknown:
+            _fail(RecordError(f"データベースのスキーマ {before.current} はこの版より新しく、知らない版です。"))
+        reached = upgrade(engine)
+    except RecordError as exc:
+        _fail(exc)
+    except Exception as exc:  # connection refused, bad URL…
+        _fail(ValueError(f"データベースに接続できません（{type(exc).__name__}: {str(exc)[:200]}）。ASSISTANT_DATABASE_URL を確認してください。"))
+    click.echo(f"スキーマを更新しました: {before.current or '（なし）'} → {reached}")
+
+
+@db.command("status")
+def db_status() -> None:
+    """スキーマの版を表示します。"""
+    from .records import make_engine, schema_status
+
+    st = schema_status(make_engine(Config.from_env().records_url))
+    click.echo(f"現在 {st.current or '（なし）'}／最新 {st.head}" + ("（assistant db upgrade が必要）" if st.behind else ""))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -341,4 +449,5 @@ def eval(ctx: click.Context) -> None:  # noqa: A001 - the command is named after
 
 
 def main() -> None:
+    os.umask(0o077)  # the records, index and documents it writes are private to the operator
     cli()

@@ -118,18 +118,19 @@ class Conversation:
         said = f"{last_user_turn(history)} {question}" if cues.followup and last_user_turn(history) else question
         return self.s.classifier.classify(said, cues, evidence)
 
-    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None, decision: IntentDecision | None = None) -> Answer:
         """One question and its answer (ask --json, the REST API, the eval): the same routing as the chat."""
         final = None
-        for event in self.stream(question, history, previous):
+        for event in self.stream(question, history, previous, decision):
             if event.kind == "final":
                 final = event.answer
         return final
 
-    def stream(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: list[dict] | None = None, previous: str | None = None,
+               decision: IntentDecision | None = None) -> Iterator[Event]:
         q = validate_question(question, self.assistant.cfg.max_question_chars)
         history = history or []
-        d = self.decide(q, history, previous)
+        d = decision or self.decide(q, history, previous)
         intent: Intent = d.intent
         if intent == "documents":
             for event in self.s.answerer.stream(q, history):
@@ -215,19 +216,16 @@ class Conversation:
     def reply(self, message: str, history: list[dict], state: ChatState, session: TriageSession | None = None, chosen: bool = False) -> Turn:
         """One chat turn. ``chosen`` is True when the user pressed a quick reply (an answer, not a question)."""
         session = session or TriageSession(self.s.triage, TriageState.from_dict(state.triage) if state.triage else TriageState())
-        if message.strip() == START_TRIAGE or (not state.triage_active and not chosen and self._wants_triage(message, history, state)):
+        if message.strip() == START_TRIAGE:
             return self._start(state, session)
         if state.triage_active and not session.finished:
             return self._triage_turn(message, history, state, session, chosen)
-        a = self.ask(message, history, state.previous_intent)
+        q = validate_question(message, self.assistant.cfg.max_question_chars)
+        d = self.decide(q, history, state.previous_intent)
+        if d.intent == "triage":
+            return self._start(state, session)
+        a = self.ask(q, history, state.previous_intent, d)
         return Turn(replace(state, previous_intent=a.intent), answer=a, session=session)
-
-    def _wants_triage(self, message: str, history: list[dict], state: ChatState) -> bool:
-        try:
-            q = validate_question(message, self.assistant.cfg.max_question_chars)
-        except Exception:
-            return False
-        return self.decide(q, history, state.previous_intent).intent == "triage"
 
     def _start(self, state: ChatState, session: TriageSession) -> Turn:
         if session.finished and session.started:

@@ -19,12 +19,15 @@ from pathlib import Path
 
 from .clauses import Clause, parse_document
 from .config import Config
-from .corpus import CorpusError, Document, Manifest, load_corpus, load_document, sha256_bytes
+from .corpus import CorpusError, Document, Manifest, load_document, sha256_bytes
+from .limits import LIMITS, Limits
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # an official notice is well under 1 MB as PDF
 TEXT_FILE = "text.txt"
 SUFFIXES = {".pdf": "pdf", ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
 _PAGE_NUMBER = re.compile(r"^[-－―ー–—\s]*(?:[0-9０-９]{1,3}|[ivxIVX]{1,5})(?:\s*[/／]\s*[0-9０-９]{1,3})?[-－―ー–—\s]*$|^(?:page|ページ|頁)\s*[0-9０-９]+$", re.IGNORECASE)
+# A page number caught inside a sentence where a page break was joined: 「…を防－３－止する」.
+_INLINE_PAGE_NUMBER = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff、])\s*[－―]\s*[0-9０-９]{1,3}\s*[－―]\s*(?=[\u3040-\u30ff\u4e00-\u9fff])")
 # Bytes of UTF-8 read as Shift_JIS or Latin-1 leave these tell-tale characters behind.
 _MOJIBAKE = re.compile(r"[縺繧繝螟譁荳蜿]{2,}|[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|ï¼|ã€")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -73,17 +76,33 @@ def decode_text(data: bytes) -> str:
     raise IngestError("文字コードを判別できません（UTF-8 か Shift_JIS のテキストにしてください）。")
 
 
-def extract_pdf(data: bytes) -> str:
-    """Text of each page with repeated headers, footers and page numbers removed."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def extract_pdf(data: bytes, limits: Limits = LIMITS) -> str:
+    """Text of each page with repeated headers, footers and page numbers removed.
 
+    A PDF can expand a few kilobytes into many megabytes of text: every decompressed stream and
+    every page's text is bounded, and so is the whole, so such a file is refused early."""
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
+
+    pages: list[str] = []
+    total = 0
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "") for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        with apply_configuration(zlib_maximum_output_length=limits.pdf_stream_bytes, lzw_maximum_output_length=limits.pdf_stream_bytes,
+                                 run_length_maximum_output_length=limits.pdf_stream_bytes, maximum_declared_stream_length=limits.pdf_stream_bytes):
+            reader = PdfReader(io.BytesIO(data))
+            for n, page in enumerate(reader.pages, start=1):
+                text = page.extract_text() or ""
+                if len(text) > limits.extracted_chars_page:
+                    raise IngestError(f"{n} ページ目の文字が多すぎます（{len(text):,} 文字、上限 {limits.extracted_chars_page:,}）。公式の告示ファイルか確認してください。")
+                total += len(text)
+                if total > limits.extracted_chars_total:
+                    raise IngestError(f"文書の文字が多すぎます（上限 {limits.extracted_chars_total:,} 文字）。公式の告示ファイルか確認してください。")
+                pages.append(text)
+    except LimitReachedError as exc:
+        raise IngestError("PDF の中身が展開すると大きすぎるため読み込みません（圧縮爆弾の可能性）。公式の告示ファイルか確認してください。") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise IngestError(f"PDF を読めません（{type(exc).__name__}）。壊れていないか、パスワード保護がないか確認してください。") from exc
-    return "\n".join(strip_furniture([p.splitlines() for p in pages]))
+    return _INLINE_PAGE_NUMBER.sub("", "\n".join(strip_furniture([p.splitlines() for p in pages])))
 
 
 def strip_furniture(pages: list[list[str]]) -> list[str]:
@@ -129,9 +148,13 @@ def read_file(path: Path) -> tuple[bytes, str]:
         if b"\x00" in data[:4096]:
             raise IngestError("文書ではないバイナリファイルのようです。テキストか PDF を指定してください。")
         text = decode_text(data)
+        if len(text) > LIMITS.extracted_chars_total:
+            raise IngestError(f"文書の文字が多すぎます（{len(text):,} 文字、上限 {LIMITS.extracted_chars_total:,}）。")
         if kind == "markdown":
             text = re.sub(r"^#{1,6}\s*", "", text, flags=re.MULTILINE)  # headings keep their numbering
-    return data, text
+        # A text copied from a printed notice keeps its page numbers (「－３－」) on lines of their own.
+        text = "\n".join(ln for ln in text.splitlines() if not _PAGE_NUMBER.match(ln.strip()) or not ln.strip())
+    return data, _INLINE_PAGE_NUMBER.sub("", text)
 
 
 def check_text(text: str) -> list[str]:
@@ -191,14 +214,85 @@ def _slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._-]+", "-", text).strip("-") or "v"
 
 
-def add_document(
+STAGING = ".tmp"
+STALE_STAGING_S = 3600  # a staged folder older than this belongs to an add that died
+
+
+def reserved_names(cfg: Config) -> set[str]:
+    """Short names of the documents the product ships (指針): an upload can never replace them."""
+    return {Manifest.read(p).doc for p in cfg.corpus_dir.glob("*/manifest.json")}
+
+
+def stored_versions(cfg: Config, doc: str) -> list[Document]:
+    """The added versions of one document (published ones only)."""
+    out = []
+    for manifest_path in sorted(cfg.documents_dir.glob("*/manifest.json")) if cfg.documents_dir.exists() else []:
+        if manifest_path.parent.name.endswith(STAGING):
+            continue
+        if Manifest.read(manifest_path).doc == doc:
+            out.append(load_document(manifest_path))
+    return out
+
+
+def clean_staging(cfg: Config, max_age_s: float = STALE_STAGING_S) -> list[str]:
+    """Remove staged folders left by an add that crashed between staging and publishing."""
+    removed = []
+    if not cfg.documents_dir.exists():
+        return removed
+    now = time.time()
+    for folder in cfg.documents_dir.glob(f"*{STAGING}"):
+        if folder.is_dir() and now - folder.stat().st_mtime > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+@dataclass
+class StagedDocument:
+    """A checked document waiting to go live, with its read-back and what changed since the live version."""
+
+    readback: ReadBack
+    folder: str = ""
+    changes: list[str] = field(default_factory=list)  # clause-level diff against the version answers use now
+    previous: str | None = None  # that version's name
+
+    @property
+    def unchanged(self) -> bool:
+        return self.readback.unchanged
+
+    def text(self) -> str:
+        lines = [self.readback.text()]
+        if self.previous is not None:
+            lines.append(f"\n前の版（{self.previous}）からの変更: " + (f"{len(self.changes)} 件" if self.changes else "条項の変更はありません"))
+            lines += [f"  {c}" for c in self.changes[:200]]
+        return "\n".join(lines)
+
+
+def clause_changes(old: Document, new: Document) -> list[str]:
+    """Added, removed and changed clauses, by clause ID, with the start of the new text."""
+    before = {c.id: c.text for c in old.clauses}
+    after = {c.id: c.text for c in new.clauses}
+    out = [f"＋ 追加 {cid}: {after[cid][:50]}" for cid in after if cid not in before]
+    out += [f"－ 削除 {cid}: {before[cid][:50]}" for cid in before if cid not in after]
+    out += [f"～ 変更 {cid}: {after[cid][:50]}" for cid in after if cid in before and before[cid] != after[cid]]
+    return out
+
+
+def check_doc_name(cfg: Config, doc: str) -> None:
+    if not re.fullmatch(r"\w{1,10}", doc or ""):
+        raise IngestError("--doc は条項IDの先頭に付く短い名前です（例: 基準）。文字と数字だけで 10 文字までにしてください（空白・記号・「..」は使えません）。")
+    if doc in reserved_names(cfg):
+        raise IngestError(f"「{doc}」は同梱の文書の名前なので使えません（同梱の文書は置き換えられません）。別の短縮名（例: 基準）を指定してください。")
+
+
+def stage_document(
     cfg: Config, path: Path, doc: str, title: str | None = None, kind: str = "official", version: str | None = None
-) -> ReadBack:
-    """Check and store a document; returns the read-back report. Raises IngestError on refusal."""
+) -> StagedDocument:
+    """Read, check and write a document beside the live ones (not yet used by answers).
+    Raises IngestError on refusal; nothing that answers use is touched."""
     if kind not in ("official", "advice"):
         raise IngestError("--kind は official か advice を指定してください。")
-    if not re.fullmatch(r"[^\s/\\]{1,10}", doc):
-        raise IngestError("--doc は条項IDの先頭に付く短い名前です（例: 基準）。空白や / を含めないでください。")
+    check_doc_name(cfg, doc)
     data, text = read_file(path)
     problems = check_text(text)
     if problems:
@@ -208,56 +302,68 @@ def add_document(
     if len(numbered) < 2:
         raise IngestError("条項の番号（Ⅰ、第一、一 など）が見つからず、条文として読み取れません。公式の告示ファイルか確認してください。")
     original_sha = sha256_bytes(data)
-    existing = load_corpus([cfg.documents_dir]).versions(doc) if _has_documents(cfg) else []
+    clean_staging(cfg)
+    existing = stored_versions(cfg, doc)
     for d in existing:
         if d.manifest.original_sha256 == original_sha:
             rb = read_back(d)
             rb.unchanged = True
-            return rb
+            return StagedDocument(rb)
     version = version or time.strftime("%Y%m%d") + "-" + original_sha[:8]
     if any(d.manifest.version == version for d in existing):
         raise IngestError(f"「{doc}」の版 {version} は別の内容ですでに登録されています。--version で別の版名を指定してください。")
     folder = cfg.documents_dir / f"{_slug(doc.encode('unicode_escape').decode())}-{_slug(version)}"
-    tmp = folder.with_name(folder.name + ".tmp")
+    tmp = folder.with_name(folder.name + STAGING)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     text_bytes = text.encode("utf-8")
     (tmp / TEXT_FILE).write_bytes(text_bytes)
     (tmp / ("original" + path.suffix.lower())).write_bytes(data)
     manifest = Manifest(
-        doc=doc,
-        title=title or parsed.title or doc,
-        kind=kind,
-        source=f"運用者が追加したファイル: {path.name}",
-        version=version,
-        sha256=sha256_bytes(text_bytes),
-        file=TEXT_FILE,
-        date=time.strftime("%Y-%m-%d"),
-        forms=forms_from_headings(parsed.clauses),
-        original=path.name,
-        original_sha256=original_sha,
-        added_at=time.time(),
+        doc=doc, title=title or parsed.title or doc, kind=kind, source=f"運用者が追加したファイル: {path.name}", version=version,
+        sha256=sha256_bytes(text_bytes), file=TEXT_FILE, date=time.strftime("%Y-%m-%d"), forms=forms_from_headings(parsed.clauses),
+        original=path.name, original_sha256=original_sha, added_at=time.time(),
     )
     (tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     loaded = load_document(tmp / "manifest.json")  # the same loader that will read it later
-    tmp.rename(folder)  # appears whole or not at all
     rb = read_back(loaded)
     rb.folder = str(folder)
-    return rb
+    live = max(existing, key=lambda d: d.manifest.added_at) if existing else None
+    return StagedDocument(rb, str(tmp), clause_changes(live, loaded) if live else [], live.manifest.version if live else None)
 
 
-def _has_documents(cfg: Config) -> bool:
-    return cfg.documents_dir.exists() and any(cfg.documents_dir.glob("*/manifest.json"))
+def publish_staged(cfg: Config, staged_folder: Path) -> str:
+    """Make a staged document live: one rename, so it appears whole or not at all. Returns doc@version."""
+    staged_folder = Path(staged_folder)
+    if not staged_folder.name.endswith(STAGING) or staged_folder.parent.resolve() != cfg.documents_dir.resolve() or not staged_folder.is_dir():
+        raise IngestError("公開する文書が見つかりません。もう一度「読み込んで確認する」からやり直してください。")
+    manifest = Manifest.read(staged_folder / "manifest.json")
+    check_doc_name(cfg, manifest.doc)
+    target = staged_folder.with_name(staged_folder.name[: -len(STAGING)])
+    if target.exists():
+        raise IngestError(f"「{manifest.doc}」の版 {manifest.version} はすでに公開されています。")
+    staged_folder.rename(target)
+    return f"{manifest.doc}@{manifest.version}"
+
+
+def add_document(
+    cfg: Config, path: Path, doc: str, title: str | None = None, kind: str = "official", version: str | None = None
+) -> ReadBack:
+    """Check, store and publish a document in one go; returns the read-back report."""
+    staged = stage_document(cfg, path, doc, title, kind, version)
+    if not staged.unchanged:
+        publish_staged(cfg, Path(staged.folder))
+    return staged.readback
 
 
 def remove_document(cfg: Config, doc: str, version: str | None = None) -> list[str]:
     """Remove an added document (all versions, or one). The shipped guideline cannot be removed."""
     removed = []
-    for manifest_path in sorted(cfg.documents_dir.glob("*/manifest.json")) if cfg.documents_dir.exists() else []:
-        m = Manifest.read(manifest_path)
-        if m.doc == doc and (version is None or m.version == version):
-            shutil.rmtree(manifest_path.parent)
-            removed.append(f"{m.doc}@{m.version}")
+    for d in stored_versions(cfg, doc):
+        if version is None or d.manifest.version == version:
+            folder = next(p.parent for p in cfg.documents_dir.glob("*/manifest.json") if Manifest.read(p) == d.manifest)
+            shutil.rmtree(folder)
+            removed.append(f"{d.doc}@{d.manifest.version}")
     if not removed:
         raise IngestError(f"追加された文書「{doc}」{'の版 ' + version if version else ''}は見つかりません（同梱の指針は削除できません）。")
     return removed

@@ -143,7 +143,7 @@ class Records:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
-        self.engine = _engine(url)
+        self.engine = make_engine(url)
         try:
             status = schema_status(self.engine)
             if status.behind and (auto_upgrade if auto_upgrade is not None else self.is_sqlite):
@@ -335,7 +335,7 @@ def _prepare_sqlite_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _engine(url: str) -> sa.Engine:
+def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 10})
 

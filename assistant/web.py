@@ -1,124 +1,140 @@
 """The gradio page: 相談チャット, 見極め診断, 資料, 管理.
 
-Per-user state lives only in gr.State (each browser tab its own); the services in
-``AppContext`` are shared and only read, except that an operator's document upload swaps
-in a freshly opened assistant as a whole.
+Per-browser state lives only in one gr.State shared by the chat and the 見極め診断 tab, so a
+diagnosis begun in one continues in the other. The services come from ``ctx.live`` (they
+switch when a new index version is published). User and document text is shown through
+render.py / markup.py only; a consultation opened by its share code is read-only until its
+edit secret is given.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
 import time
-from collections import deque
+import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import gradio as gr
 
-from .answer import Answer, Assistant
-from .config import Config
-from .corpus import CorpusError
+from .conversation import START_TRIAGE, ChatState
 from .guard import QuestionError
-from .records import RecordError, Records
-from .runtime import open_answerer
-from .triage import Flow, TriageError, TriageState, answer, back, build_result, next_question, progress
+from .index import IndexUnavailable
+from .limits import RateLimited
+from .markup import md_lines, md_text
+from .records import RecordError, RecordsUnavailable
+from .render import (
+    answer_markdown, clause_panel, progress_html, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
+)
+from .triage import TriageError, TriageResult, TriageState
+from .triage import excel as triage_excel
 from .triage import report as triage_report
+from .triage.flow import UNKNOWN
+from .triage.model import PROGRESS_LABELS
+from .triage.session import TriageSession
 
 EXAMPLES = [
-    "うちみたいな小さな会社が初めて対策するとき、最低限なにをやればいいの？",
-    "認証機関として認定されるには、どんな条件がありますか？",
-    "取引先の大企業には、どんな配慮が求められていますか？",
+    "うちは社員10人の町工場です。何から始めればいいですか？",
+    "取引先から預かった図面はどう管理すればいい？",
+    "初めて取り組む中小企業に、認証機関は何を示すべき？",
     "第4の2の一には何と書いてある？",
 ]
 HISTORY_TURNS = 6
 UPLOAD_TYPES = [".pdf", ".txt", ".md"]
-CSS = """
-.progress-outer { background: #eaeef2; border-radius: 6px; height: 12px; }
-.progress-inner { background: #1f6feb; border-radius: 6px; height: 12px; }
-.official { border-left: 4px solid #1f6feb; padding-left: 8px; }
-.advice { border-left: 4px solid #d29922; padding-left: 8px; }
-"""
+GRID_COLUMNS = ["情報", "秘密保持の義務", "法令上の管理対象", "公開済み・再現容易", "競争力の源泉", "漏えい時の損害", "態様", "保管場所", "利用できる人", "社外に渡す"]
+GRID_FIELDS = [None, "confidential_obligation", "legal_control", "public", "competitive", "damage", "forms", "location", "access", "goes_outside"]
+PROGRESS_CHOICES = [(label, key) for key, label in PROGRESS_LABELS.items()]
 
 
-class AppContext:
-    """Services shared by all sessions. ``assistant`` is replaced whole, never mutated."""
-
-    def __init__(self, cfg: Config, notify=print):
-        self.cfg = cfg
-        self.answerer = open_answerer(cfg, notify)
-        self.assistant: Assistant = getattr(self.answerer, "assistant", self.answerer)
-        self.records = Records(cfg.records_path)
-        self.flow = Flow.load()
-        self.admin_password = os.environ.get("ASSISTANT_ADMIN_PASSWORD", "")
-        self._reload_lock = threading.Lock()
-        self.exports = Path(tempfile.mkdtemp(prefix="tics-exports-"))
-        self.answer_ms: deque[float] = deque(maxlen=5000)  # server time per answer, for the load report
-
-    def server_stats(self) -> dict:
-        """Server-side time per answer (ms), p50/p95 over the recent answers."""
-        values = sorted(self.answer_ms)
-        if not values:
-            return {"answers": 0, "p50_ms": 0.0, "p95_ms": 0.0}
-
-        def pct(p: float) -> float:
-            return round(values[min(len(values) - 1, max(0, int(p / 100 * len(values) + 0.5) - 1))], 1)
-
-        return {"answers": len(values), "p50_ms": pct(50), "p95_ms": pct(95)}
-
-    def reload(self) -> None:
-        with self._reload_lock:
-            answerer = open_answerer(self.cfg)
-            self.answerer, self.assistant = answerer, getattr(answerer, "assistant", answerer)
-
-    def triage_reader(self):
-        """The language model's reader for free-text triage answers, when one is configured."""
-        model = getattr(self.answerer, "model", None)
-        if model is None:
-            return None
-        from .generate import read_triage_answer
-
-        return lambda q, text: read_triage_answer(model, q, text, self.cfg.llm.timeout_s)
-
-    def export_path(self, name: str) -> Path:
-        folder = self.exports / f"{time.time_ns()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / name
+def _new_session() -> dict:
+    return {"id": uuid.uuid4().hex, "triage": None, "code": None, "secret": None, "readonly": False, "previous_code": None,
+            "chat_active": False, "previous_intent": None, "secret_shown": False}
 
 
-# -- chat --------------------------------------------------------------------------------
-def clause_panel(assistant: Assistant, clause_id: str | None) -> str:
-    if not clause_id:
-        return "出典をクリックすると、条項の原文・見出し・文書の版がここに表示されます。"
-    clause = assistant.corpus.resolve(clause_id)
-    if clause is None:
-        return f"条項 {clause_id} は見つかりません。"
-    doc = assistant.corpus.docs[clause.doc]
-    path = " › ".join(clause.heading_path) or "（最上位）"
-    kind = "公式文書" if doc.manifest.kind == "official" else "製品の助言"
-    title = f"{clause.label} {clause.title}" if clause.title else clause.id
+def _sid(sess: dict) -> str:
+    if not sess.get("id"):
+        sess["id"] = uuid.uuid4().hex
+    return sess["id"]
+
+
+def _client(request: gr.Request | None) -> str:
+    from .server import client_of
+
+    return client_of(request)
+
+
+# -- the shared diagnosis ------------------------------------------------------------------------------------
+def triage_session(ctx, sess: dict) -> TriageSession:
+    bundle = ctx.live.current()
+    state = TriageState.from_dict(sess["triage"]) if sess.get("triage") else TriageState()
+    previous = None
+    if sess.get("previous_code") and ctx.records is not None:
+        try:
+            saved = ctx.records.load_consultation(sess["previous_code"])
+            previous = result_of_record(TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code), saved.result)
+        except RecordError:
+            previous = None
+    return TriageSession(bundle.triage, state, sess.get("code"), previous)
+
+
+def result_of_record(session: TriageSession, stored: dict | None) -> TriageResult | None:
+    """The result as it was saved; a record from before the typed result is rebuilt from its answers."""
+    if stored:
+        try:
+            return TriageResult.from_dict(stored)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return session.result() if session.finished else None
+
+
+def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None) -> tuple[dict, str]:
+    """Save the consultation (create it on its first answer); returns (session state, a note for the user)."""
+    sess = dict(sess, triage=session.state.to_dict())
+    if sess.get("readonly") or not session.started:
+        return sess, ""
+    try:
+        records = ctx.require_records()
+        result = session.result().to_dict() if session.finished else None
+        version = ctx.live.current().corpus.version
+        if not sess.get("code"):
+            code, secret = records.create_consultation(session.state.to_dict(), result, version)
+            sess.update(code=code, secret=secret)
+            records.log("create", code, True, _client(request))
+            return sess, ""
+        records.save_consultation(sess["code"], session.state.to_dict(), result, version, secret=sess.get("secret"))
+        return sess, ""
+    except RecordsUnavailable as exc:
+        return sess, f"⚠️ 記録を保存できません（{exc}）。診断は続けられますが、この画面を閉じると失われます。"
+    except RecordError as exc:
+        return sess, f"⚠️ {exc}"
+
+
+def code_note(sess: dict) -> str:
+    if not sess.get("code"):
+        return ""
+    note = f"相談コード **{md_text(sess['code'])}**（`?code={md_text(sess['code'])}` 付きのリンクで、誰でも**閲覧だけ**できます）。"
+    if sess.get("secret"):
+        note += f" 編集用の合言葉: **{md_text(sess['secret'])}**（控えておいてください。変更や削除に必要です。共有しないでください）"
+    elif sess.get("readonly"):
+        note += " いまは閲覧専用です。変更するには、編集用の合言葉を入力して開き直してください。"
+    return note
+
+
+def export_files(ctx, sess: dict, result: TriageResult) -> tuple[str, str, str, str]:
+    """(Markdown, PDF, Excel, chart) for a result; written once per content, in the session's own folder."""
+    sid = _sid(sess)
+    name = result.code or "未保存"
+    chart = triage_report.standing_chart(result)
     return (
-        f"### {clause.id}\n\n**{kind}**：{doc.title}（版 `{doc.manifest.version}`）\n\n**見出し**：{path} › {title}\n\n"
-        f"> {clause.text}\n\n[この条項へのリンク](?clause={quote(clause.id)})"
+        ctx.exports.write(sid, f"見極め診断_{name}.md", triage_report.markdown(result)),
+        ctx.exports.write(sid, f"見極め診断_{name}.pdf", triage_report.pdf(result, chart)),
+        ctx.exports.write(sid, f"見極め診断_{name}.xlsx", triage_excel.workbook(result)),
+        ctx.exports.write(sid, "chart.png", chart),
     )
 
 
-def conversation_markdown(answers: list[dict]) -> str:
-    out = ["# 相談の記録（TICS Assistant）", "", f"作成日時: {time.strftime('%Y-%m-%d %H:%M')}", ""]
-    for a in answers:
-        out += [f"## 質問: {a['question']}", "", a["answer"], ""]
-        if a["citations"]:
-            out.append("出典:")
-            out += [f"- {c['clause_id']}: 「{c['quote']}」" for c in a["citations"]]
-            out.append("")
-        out.append(f"文書バージョン: `{a['corpus_version']}`\n")
-    return "\n".join(out)
-
-
-def build(ctx: AppContext) -> gr.Blocks:
-    cfg = ctx.cfg
-    with gr.Blocks(title="TICS Assistant — 技術情報管理認証制度の相談") as demo:
+# -- the page ------------------------------------------------------------------------------------------------------
+def build(ctx) -> gr.Blocks:
+    with gr.Blocks(title="TICS Assistant — 技術情報管理認証制度の相談", delete_cache=(600, 3600)) as demo:
+        sess = gr.State(_new_session())
         gr.Markdown(
             "## TICS Assistant（技術情報管理認証制度）\n"
             "指針（技術等情報漏えい防止措置の実施の促進に関する指針）に**条項を示して原文を引用して**答えます。"
@@ -126,37 +142,48 @@ def build(ctx: AppContext) -> gr.Blocks:
             "<span class='advice'>製品の助言</span>は区別して表示します。"
         )
         with gr.Tabs(elem_id="tabs") as tabs:
-            chat_tab(ctx, cfg)
-            triage_tab(ctx, demo)
-            docs_components = docs_tab(ctx)
-            admin_tab(ctx)
+            chat = chat_tab(ctx, sess)
+            triage = triage_tab(ctx, sess, demo)
+            docs_pick, docs_panel = docs_tab(ctx, demo)
+            admin_tab(ctx, demo)
 
         def on_load(request: gr.Request):
-            clause = request.query_params.get("clause") if request else None
-            if clause and ctx.assistant.corpus.resolve(clause):
-                cid = ctx.assistant.corpus.resolve(clause).id
-                return gr.Tabs(selected="docs"), gr.update(value=cid), clause_panel(ctx.assistant, cid)
-            if request and request.query_params.get("code"):
-                return gr.Tabs(selected="triage"), gr.update(), gr.update()  # a link to a saved consultation
+            params = request.query_params if request else {}
+            clause = params.get("clause")
+            try:
+                corpus = ctx.live.current().corpus
+            except IndexUnavailable:
+                return gr.Tabs(), gr.update(), gr.update()
+            if clause and corpus.resolve(clause):
+                cid = corpus.resolve(clause).id
+                return gr.Tabs(selected="docs"), gr.update(value=cid), clause_panel(corpus, cid)
+            if params.get("code"):
+                return gr.Tabs(selected="triage"), gr.update(), gr.update()
             return gr.Tabs(), gr.update(), gr.update()
 
-        demo.load(on_load, None, [tabs, docs_components[0], docs_components[1]], api_name=False)
+        demo.load(on_load, None, [tabs, docs_pick, docs_panel], api_name=False)
         gr.api(ctx.server_stats, api_name="server_stats", api_visibility="undocumented")
     return demo
 
 
-def chat_tab(ctx: AppContext, cfg: Config) -> None:
-    with gr.Tab("相談チャット", id="chat"):
+# -- 相談チャット ----------------------------------------------------------------------------------------------------------
+def chat_tab(ctx, sess: gr.State):
+    with gr.Tab("相談チャット", id="chat") as tab:
         turns = gr.State([])
         answers = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="相談チャット", height=460, elem_id="chat")
-                question = gr.Textbox(label="質問", placeholder="例：初めて取り組む中小企業が最低限やるべきことは？", max_length=cfg.max_question_chars, elem_id="question")
+                chat = gr.Chatbot(label="相談チャット", height=480, elem_id="chat", sanitize_html=True, render_markdown=True, buttons=[])
+                question = gr.Textbox(label="質問", placeholder="例：うちは町工場です。何から始めればいいですか？", max_length=ctx.cfg.max_question_chars, elem_id="question")
                 with gr.Row():
                     send = gr.Button("送信", variant="primary", elem_id="send")
+                    start = gr.Button(START_TRIAGE, elem_id="chat-start-triage")
                     reset = gr.Button("会話をリセット", elem_id="reset")
                     export = gr.DownloadButton("会話を Markdown で保存", elem_id="export-chat")
+                with gr.Row(visible=False, elem_id="chat-result-files") as files_row:
+                    md_file = gr.DownloadButton("記録（Markdown）", elem_id="chat-download-md")
+                    pdf_file = gr.DownloadButton("記録（PDF）", elem_id="chat-download-pdf")
+                    xlsx_file = gr.DownloadButton("記録（Excel）", elem_id="chat-download-xlsx")
                 gr.Examples(EXAMPLES, inputs=question, label="質問の例")
                 with gr.Accordion("この回答を評価する", open=False, elem_id="feedback"):
                     comment = gr.Textbox(label="コメント（任意）", max_length=1000, elem_id="feedback-comment")
@@ -166,316 +193,613 @@ def chat_tab(ctx: AppContext, cfg: Config) -> None:
                     feedback_msg = gr.Markdown(elem_id="feedback-msg")
             with gr.Column(scale=2):
                 sources = gr.Radio(choices=[], label="出典（クリックで原文を表示）", elem_id="sources")
-                panel = gr.Markdown(clause_panel(ctx.assistant, None), elem_id="panel")
-                gr.Markdown(f"<small>文書バージョン: `{ctx.assistant.corpus.version}`</small>")
+                panel = gr.Markdown("出典をクリックすると、条項の原文・見出し・文書の版がここに表示されます。", elem_id="panel")
 
-        def on_ask(q: str, turns_: list[dict], answers_: list[dict], messages: list):
+        outs = [chat, turns, answers, sources, question, export, sess, files_row, md_file, pdf_file, xlsx_file]
+
+        def respond(message: str, chosen: bool, turns_: list, answers_: list, messages: list, sess_: dict, request: gr.Request | None):
             messages = list(messages or [])
-            answerer = ctx.answerer
+            sess_ = dict(sess_)
+            keep = (gr.update(),) * 4
+            try:
+                ctx.limiter.hit("ask", _sid(sess_), ctx.limits.asks_per_minute, what="質問")
+                bundle = ctx.live.current()
+            except (RateLimited, IndexUnavailable) as exc:
+                messages += [{"role": "user", "content": user_message(message)}, {"role": "assistant", "content": f"⚠️ {md_text(exc)}"}]
+                yield messages, turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
+                return
+            conv = bundle.conversation
+            state = ChatState(sess_.get("triage"), bool(sess_.get("chat_active")), sess_.get("previous_intent"))
+            session = triage_session(ctx, sess_)
             started = time.perf_counter()
             try:
-                if hasattr(answerer, "stream"):
-                    # With a language model: show its words as they come, marked unverified,
-                    # and replace them by the verified (or extractive) answer at the end.
-                    a = None
-                    partial = ""
-                    for event in answerer.stream(q, turns_[-HISTORY_TURNS:]):
-                        if event.kind == "token":
-                            partial += event.text
-                            yield messages + [{"role": "user", "content": q}, {"role": "assistant", "content": partial + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update(), gr.update()
-                        else:
-                            a = event.answer
+                if not chosen and not state.triage_active and message.strip() != START_TRIAGE and hasattr(bundle.conversation.s.answerer, "model"):
+                    # With a language model: stream its words, marked unverified, then the verified answer.
+                    q = message
+                    d = conv.decide(q, turns_[-HISTORY_TURNS:], state.previous_intent)
+                    if d.intent != "triage":
+                        partial = ""
+                        answer = None
+                        for event in conv.stream(q, turns_[-HISTORY_TURNS:], state.previous_intent, d):
+                            if event.kind == "token":
+                                partial += event.text
+                                yield messages + [{"role": "user", "content": user_message(q)}, {"role": "assistant", "content": md_lines(partial) + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
+                            else:
+                                answer = event.answer
+                        turn = None
+                    else:
+                        turn = conv.reply(message, turns_[-HISTORY_TURNS:], state, session, chosen)
+                        answer = None
                 else:
-                    a = answerer.ask(q, turns_[-HISTORY_TURNS:])
+                    turn = conv.reply(message, turns_[-HISTORY_TURNS:], state, session, chosen)
+                    answer = turn.answer
             except QuestionError as exc:
-                messages += [{"role": "user", "content": q or "（空の質問）"}, {"role": "assistant", "content": f"⚠️ {exc}"}]
-                yield messages, turns_, answers_, gr.update(choices=[], value=None), q, gr.update()
+                messages += [{"role": "user", "content": user_message(message)}, {"role": "assistant", "content": f"⚠️ {md_text(exc)}"}]
+                yield messages, turns_, answers_, gr.update(choices=[], value=None), message, gr.update(), sess_, *keep
                 return
-            ctx.answer_ms.append((time.perf_counter() - started) * 1000)
-            text = ("⚠️ " + a.answer) if a.refused else a.answer
-            if a.generator == "llm":
-                text += "\n\n✅ 検証済み（引用と条項IDを原文と照合しました）"
-            elif a.fallback_reason:
-                text += f"\n\nℹ️ 抽出型の回答に切り替えました: {a.fallback_reason}"
-            messages += [{"role": "user", "content": q}, {"role": "assistant", "content": text}]
-            turns_ = turns_ + [{"role": "user", "content": a.question}, {"role": "assistant", "content": a.answer}]
-            answers_ = answers_ + [a.to_json()]
+            except Exception as exc:
+                ctx.metrics.errors.labels("chat").inc()
+                messages += [{"role": "user", "content": user_message(message)},
+                             {"role": "assistant", "content": f"⚠️ 回答中にエラーが起きました（{type(exc).__name__}）。もう一度お試しください。"}]
+                yield messages, turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
+                return
+            messages.append({"role": "user", "content": user_message(message)})
+            files = keep
+            if answer is not None:
+                ctx.record_answer_time(time.perf_counter() - started)
+                ctx.metrics.answers.labels(answer.intent, "chat").inc()
+                if answer.refused:
+                    ctx.metrics.refusals.labels(answer.refusal_reason or "").inc()
+                reply = {"role": "assistant", "content": answer_markdown(answer)}
+                if answer.offer == "triage":
+                    reply["options"] = [{"label": START_TRIAGE, "value": START_TRIAGE}]
+                messages.append(reply)
+                turns_ = turns_ + [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.answer}]
+                answers_ = answers_ + [answer.to_json()]
+            if turn is not None:
+                sess_.update(chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
+                if turn.session is not None and turn.session.state.to_dict() != (TriageState.from_dict(sess_["triage"]).to_dict() if sess_.get("triage") else TriageState().to_dict()):
+                    sess_, saved_note = persist(ctx, sess_, turn.session, request)
+                    if saved_note:
+                        messages.append({"role": "assistant", "content": saved_note})
+                if turn.notice:
+                    messages.append({"role": "assistant", "content": md_text(turn.notice)})
+                if turn.finished and turn.session is not None:
+                    result = turn.session.result()
+                    result.code = sess_.get("code")
+                    ctx.metrics.triage_completions.labels("chat").inc()
+                    md, pdf, xlsx, _ = export_files(ctx, sess_, result)
+                    messages.append({"role": "assistant", "content": result_summary(result) + "\n\n" + code_note(sess_)})
+                    files = (gr.update(visible=True), md, pdf, xlsx)
+                elif turn.question is not None:
+                    asked, left = turn.session.progress()
+                    text = question_markdown(turn.question, asked, left) + f"\n\n<small>{asked} 問に回答済み" + (f"、残り最大 {left} 問" if left is not None else "") + "</small>"
+                    messages.append({"role": "assistant", "content": text, "options": quick_replies(turn.question)})
             # The download button always holds the conversation so far: one click saves it.
-            path = ctx.export_path("相談の記録.md")
-            path.write_text(conversation_markdown(answers_), encoding="utf-8")
-            yield messages, turns_, answers_, gr.update(choices=[c.clause_id for c in a.citations], value=None), "", str(path)
+            path = ctx.exports.write(_sid(sess_), "相談の記録.md", conversation_markdown(answers_))
+            cites = [c["clause_id"] for a in answers_[-1:] for c in a["citations"]] if answer is not None else []
+            yield messages, turns_, answers_, gr.update(choices=cites, value=None), "", path, sess_, *files
 
-        outs = [chat, turns, answers, sources, question, export]
-        send.click(on_ask, [question, turns, answers, chat], outs, api_name="ask", concurrency_limit=2, concurrency_id="ask")
-        question.submit(on_ask, [question, turns, answers, chat], outs, api_name=False, concurrency_limit=2, concurrency_id="ask")
-        sources.change(lambda cid: clause_panel(ctx.assistant, cid), sources, panel, api_name="clause")
-        reset.click(lambda: ([], [], [], gr.update(choices=[], value=None), clause_panel(ctx.assistant, None), None), None, [chat, turns, answers, sources, panel, export], api_name=False)
+        def on_send(message, turns_, answers_, messages, sess_, request: gr.Request):
+            yield from respond(message, False, turns_, answers_, messages, sess_, request)
+
+        def on_option(evt: gr.SelectData, turns_, answers_, messages, sess_, request: gr.Request):
+            value = evt.value.get("value") if isinstance(evt.value, dict) else evt.value
+            yield from respond(str(value), True, turns_, answers_, messages, sess_, request)
+
+        def on_start(turns_, answers_, messages, sess_, request: gr.Request):
+            yield from respond(START_TRIAGE, True, turns_, answers_, messages, sess_, request)
+
+        ins = [question, turns, answers, chat, sess]
+        send.click(on_send, ins, outs, api_name="ask", concurrency_limit=2, concurrency_id="ask")
+        question.submit(on_send, ins, outs, api_name=False, concurrency_limit=2, concurrency_id="ask")
+        chat.option_select(on_option, [turns, answers, chat, sess], outs, api_name=False, concurrency_limit=2, concurrency_id="ask")
+        start.click(on_start, [turns, answers, chat, sess], outs, api_name=False)
+
+        def on_clause(cid):
+            try:
+                return clause_panel(ctx.live.current().corpus, cid)
+            except IndexUnavailable as exc:
+                return md_text(exc)
+
+        sources.change(on_clause, sources, panel, api_name="clause")
+
+        def on_reset(sess_):
+            sess_ = dict(sess_, chat_active=False, previous_intent=None)
+            return [], [], [], gr.update(choices=[], value=None), clause_panel(None, None), None, sess_
+
+        reset.click(on_reset, sess, [chat, turns, answers, sources, panel, export, sess], api_name=False)
 
         def on_feedback(rating: str, comment_: str, answers_: list[dict]):
             if not answers_:
                 return "まだ回答がありません。質問してから評価してください。", comment_
             last = answers_[-1]
-            ctx.records.add_feedback(last["question"], last["answer"], rating, comment_ or "", [c["clause_id"] for c in last["citations"]], last["corpus_version"])
+            try:
+                ctx.require_records().add_feedback(last["question"], last["answer"], rating, comment_ or "", [c["clause_id"] for c in last["citations"]], last["corpus_version"])
+            except RecordError as exc:
+                return f"⚠️ 評価を保存できません（{md_text(exc)}）。", comment_
             return "評価を保存しました。ありがとうございます（評価は評価用データの改善に使います）。", ""
 
         good.click(lambda c, a: on_feedback("good", c, a), [comment, answers], [feedback_msg, comment], api_name=False)
         bad.click(lambda c, a: on_feedback("bad", c, a), [comment, answers], [feedback_msg, comment], api_name=False)
+    return tab
 
 
-# -- triage ------------------------------------------------------------------------------
-def progress_html(state: TriageState, flow: Flow) -> str:
-    done, total = progress(state, flow)
-    pct = int(100 * done / total) if total else 0
-    return f"<div>進み具合: {done} / {total} 問（{pct}%）</div><div class='progress-outer'><div class='progress-inner' style='width:{pct}%'></div></div>"
+def conversation_markdown(answers: list[dict]) -> str:
+    out = ["# 相談の記録（TICS Assistant）", "", f"作成日時: {time.strftime('%Y-%m-%d %H:%M')}", ""]
+    for a in answers:
+        out += [f"## 質問: {md_text(a['question'])}", "", md_lines(a["answer"]), ""]
+        out.append(f"文書バージョン: {md_text(a['corpus_version'])}\n")
+    return "\n".join(out)
 
 
-def result_markdown(result: dict) -> str:
-    """The result view: must-protect list, minimum-set checklist, measures table."""
-    return triage_report.markdown(result, {"items": []}, result.get("code")).split("## 4. 回答の記録")[0]
-
-
-def triage_tab(ctx: AppContext, demo: gr.Blocks) -> None:
-    flow = ctx.flow
-    with gr.Tab("見極め診断", id="triage"):
-        st = gr.State(TriageState().to_dict())
-        code = gr.State(None)
+# -- 見極め診断 ---------------------------------------------------------------------------------------------------------------
+def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
+    with gr.Tab("見極め診断", id="triage") as tab:
         gr.Markdown(
-            "確実に守るべき技術情報を見極め、指針第4の2の一の**必要最低限の措置**と、**費用の低い具体的な対策**を示します（約15分）。"
-            "判定の基準と対策は<span class='advice'>製品の助言</span>です。どの質問でも「わからない」を選べ、「戻る」で回答を変更できます。"
+            "確実に守るべき技術情報を見極め、指針第4の2の一の**必要最低限の措置**と、**最初の計画**（組織の基本、情報の形ごとの基本の管理、会社の状況に応じた対策）を示します。"
+            "答えで結果が変わらない質問は聞きません。判定の基準と対策は<span class='advice'>製品の助言</span>です。どの質問でも「わからない」を選べ、「戻る」で回答を変更できます。"
         )
         with gr.Row():
-            resume_code = gr.Textbox(label="相談コードで再開", placeholder="例: AB23CD45", scale=3, elem_id="resume-code")
-            resume_btn = gr.Button("再開", scale=1, elem_id="resume")
+            open_code = gr.Textbox(label="相談コードで開く", placeholder="例: AB23CD45", scale=2, elem_id="resume-code")
+            open_secret = gr.Textbox(label="編集用の合言葉（変更するときだけ）", type="password", scale=2, elem_id="resume-secret")
+            open_btn = gr.Button("開く", scale=1, elem_id="resume")
             restart_btn = gr.Button("最初からやり直す", scale=1, elem_id="restart")
-        bar = gr.HTML(progress_html(TriageState(), flow), elem_id="triage-progress")
-        question_md = gr.Markdown(elem_id="triage-question")
-        choice = gr.Radio(choices=[], label="選択肢", visible=False, elem_id="triage-choice")
-        multi = gr.CheckboxGroup(choices=[], label="選択肢（複数選択可）", visible=False, elem_id="triage-multi")
-        free = gr.Textbox(label="自由記述（選択肢にない答えや、御社独自の情報の名前）", max_length=300, elem_id="triage-free")
-        with gr.Row():
-            next_btn = gr.Button("次へ", variant="primary", elem_id="triage-next")
-            unknown_btn = gr.Button("わからない", elem_id="triage-unknown")
-            back_btn = gr.Button("戻る", elem_id="triage-back")
+        code_md = gr.Markdown(elem_id="triage-code")
         message = gr.Markdown(elem_id="triage-message")
+        with gr.Tabs(elem_id="triage-modes"):
+            with gr.Tab("会話で進める", id="conversation"):
+                with gr.Column(elem_id="triage-conversation") as conv_box:
+                    bar = gr.HTML(elem_id="triage-progress")
+                    question_md = gr.Markdown(elem_id="triage-question")
+                    choice = gr.Radio(choices=[], label="選択肢", visible=False, elem_id="triage-choice")
+                    multi = gr.CheckboxGroup(choices=[], label="選択肢（複数選択可）", visible=False, elem_id="triage-multi")
+                    free = gr.Textbox(label="自由記述（選択肢にない答え、保管場所、御社独自の情報の名前）", max_length=ctx.limits.text_chars + 100, elem_id="triage-free")
+                    with gr.Row():
+                        next_btn = gr.Button("次へ", variant="primary", elem_id="triage-next")
+                        unknown_btn = gr.Button("わからない", elem_id="triage-unknown")
+                        back_btn = gr.Button("戻る", elem_id="triage-back")
+            with gr.Tab("一覧表で入力する（アドバイザー向け）", id="grid"):
+                gr.Markdown("会社と情報を一覧で入力します。会話と同じ順に質問をたどるので、結果と記録は会話と同じになります。"
+                            "空欄は「わからない」です。値は 秘密保持・法令・公開・競争力・社外: はい／いいえ／わからない、損害: 大／中／小／わからない、"
+                            "態様: 電子データ・書面・物品・人の知識・ノウハウ（「・」区切り）、利用できる人: 限られた担当者／部署内／社員全員／社外の人も。")
+                with gr.Row():
+                    grid_name = gr.Textbox(label="会社名（任意）", elem_id="grid-name")
+                    grid_industry = gr.Dropdown(label="業種", choices=["金属加工", "食品製造", "ソフトウェア開発", "化学", "電子部品", "繊維・アパレル", "建設・設計", "その他", UNKNOWN], value=UNKNOWN, elem_id="grid-industry")
+                    grid_size = gr.Dropdown(label="従業員", choices=["〜5人", "6〜20人", "21〜50人", "51〜300人", UNKNOWN], value=UNKNOWN, elem_id="grid-size")
+                grid_collab = gr.CheckboxGroup(label="他社や社外の人との関わり", choices=["下請け・受託", "自社製品", "共同研究開発", "顧客と情報を共有", "来客・見学がある"], elem_id="grid-collab")
+                with gr.Row():
+                    grid_items = gr.Textbox(label="情報の名前（カンマ区切り）", placeholder="例: 顧客支給図面, 加工ノウハウ, 見積単価表", scale=4, elem_id="grid-items")
+                    grid_make = gr.Button("表を作る", scale=1, elem_id="grid-make")
+                grid = gr.Dataframe(headers=GRID_COLUMNS, datatype="str", column_count=len(GRID_COLUMNS), interactive=True, static_columns=[0],
+                                    elem_id="grid", label="情報ごとの回答（セルをクリックして入力）", wrap=True)
+                grid_submit = gr.Button("一覧表から結果を出す", variant="primary", elem_id="grid-submit")
         with gr.Column(visible=False, elem_id="triage-result") as result_box:
             result_md = gr.Markdown(elem_id="triage-result-md")
             chart = gr.Image(label="御社の現状", type="filepath", elem_id="triage-chart", interactive=False)
             with gr.Row():
                 md_file = gr.DownloadButton("記録を Markdown で保存", elem_id="download-md")
                 pdf_file = gr.DownloadButton("記録を PDF で保存", elem_id="download-pdf")
+                xlsx_file = gr.DownloadButton("記録を Excel で保存", elem_id="download-xlsx")
+            with gr.Group(elem_id="progress-editor") as progress_box:
+                gr.Markdown("#### 計画の進み具合を記録する（アドバイザー・担当者向け）")
+                with gr.Row():
+                    pick = gr.Dropdown(label="対策", choices=[], elem_id="progress-pick", scale=3)
+                    status = gr.Radio(label="状態", choices=PROGRESS_CHOICES, value="todo", elem_id="progress-status", scale=3)
+                with gr.Row():
+                    owner = gr.Textbox(label="担当者", max_length=60, elem_id="progress-owner")
+                    due = gr.Textbox(label="期限（YYYY-MM-DD）", max_length=10, elem_id="progress-due")
+                    note = gr.Textbox(label="メモ", max_length=500, elem_id="progress-note")
+                save_progress = gr.Button("進み具合を保存", elem_id="progress-save")
+                with gr.Row():
+                    reassess_btn = gr.Button("この計画を前回として再診断する", elem_id="reassess")
+                    confirm_delete = gr.Checkbox(label="この記録を削除してよい", elem_id="delete-confirm")
+                    delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
-        def view(state_d: dict, code_: str | None, msg: str = ""):
-            state = TriageState.from_dict(state_d)
-            q = next_question(state, flow)
+        outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
+                md_file, pdf_file, xlsx_file, pick, progress_box, grid]
+
+        def view(sess_: dict, msg: str = ""):
+            sess_ = dict(sess_)
+            try:
+                session = triage_session(ctx, sess_)
+            except IndexUnavailable as exc:
+                return {message: f"⚠️ {md_text(exc)}"}
+            readonly = bool(sess_.get("readonly"))
+            notice = (f"⚠️ 記録を使えません: {md_text(ctx.records_error)}。診断はできますが保存されません。\n\n" if ctx.records is None else "") + msg
+            q = session.question
+            asked, left = session.progress()
+            base = {sess: sess_, code_md: code_note(sess_), message: notice, bar: progress_html(asked, left), grid: grid_rows(session.state)}
             if q is None:
-                result = build_result(state, ctx.assistant.corpus)
-                code_ = ctx.records.save_consultation(code_, state.to_dict(), result, ctx.assistant.corpus.version)
-                result["code"] = code_
-                md_path = ctx.export_path(f"見極め診断_{code_}.md")
-                md_path.write_text(triage_report.markdown(result, state.to_dict(), code_), encoding="utf-8")
-                chart_png = triage_report.standing_chart(result)
-                chart_path = ctx.export_path("chart.png")
-                chart_path.write_bytes(chart_png)
-                pdf_path = ctx.export_path(f"見極め診断_{code_}.pdf")
-                pdf_path.write_bytes(triage_report.pdf(result, state.to_dict(), code_, chart_png))
-                head = (f"### 診断が完了しました\n相談コード **{code_}**（このコードか `?code={code_}` 付きのリンクで、いつでも結果を開けます）。"
-                        "回答を変えるときは「戻る」を押してください。")
-                return (state.to_dict(), code_, progress_html(state, flow), head, gr.update(visible=False, value=None), gr.update(visible=False, value=[]),
-                        gr.update(value="", visible=False), msg, gr.update(visible=True), result_markdown(result), str(chart_path), str(md_path), str(pdf_path),
-                        gr.update(visible=False), gr.update(visible=False))
-            if state.log:  # an untouched wizard (every page load) is not worth a record
-                code_ = ctx.records.save_consultation(code_, state.to_dict(), None, ctx.assistant.corpus.version)
-            saved = f"\n\n<small>相談コード: {code_}（途中で保存されます）</small>" if code_ else ""
-            text = f"### {q.text}\n" + (f"<small>{q.help}</small>" if q.help else "") + saved
-            opts = list(q.options) + (["わからない"] if q.kind in ("choice", "multi") else [])
+                result = session.result()
+                result.code = sess_.get("code")
+                md, pdf, xlsx, png = export_files(ctx, sess_, result)
+                head = "### 診断が完了しました\n回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n"
+                return {**base, question_md: head, choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]),
+                        free: gr.update(value="", visible=False), next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False),
+                        back_btn: gr.update(visible=not readonly), result_box: gr.update(visible=True),
+                        result_md: triage_report.markdown(result, include_answers=False), chart: png, md_file: md, pdf_file: pdf, xlsx_file: xlsx,
+                        pick: gr.update(choices=[(f"{m.id} {m.title}（{result.progress_of(m.id).label}）", m.id) for m in result.measures], value=None),
+                        progress_box: gr.update(visible=not readonly)}
+            text = question_markdown(q, asked, left)
+            options = list(q.options) + ([UNKNOWN] if q.kind in ("choice",) else [])
             if q.kind == "choice":
-                c_upd, m_upd = gr.update(choices=opts, value=None, visible=True), gr.update(visible=False, value=[])
-            elif q.kind in ("multi", "items"):
-                current = [it["name"] for it in state.items] if q.kind == "items" else []  # back into the inventory
-                c_upd, m_upd = gr.update(visible=False, value=None), gr.update(choices=opts + [n for n in current if n not in opts], value=current, visible=True)
+                c_upd, m_upd = gr.update(choices=options, value=None, visible=True), gr.update(visible=False, value=[])
+            elif q.kind in ("multi", "items", "batch", "forms"):
+                current = [it["name"] for it in session.state.items] if q.kind == "items" else []
+                m_upd = gr.update(choices=list(q.options) + [n for n in current if n not in q.options], value=current, visible=True)
+                c_upd = gr.update(visible=False, value=None)
             else:
                 c_upd, m_upd = gr.update(visible=False, value=None), gr.update(visible=False, value=[])
-            return (state.to_dict(), code_, progress_html(state, flow), text, c_upd, m_upd, gr.update(value="", visible=True), msg,
-                    gr.update(visible=False), "", None, None, None, gr.update(visible=True), gr.update(visible=True))
+            editable = not readonly
+            return {**base, question_md: text, choice: c_upd, multi: m_upd, free: gr.update(value="", visible=editable),
+                    next_btn: gr.update(visible=editable), unknown_btn: gr.update(visible=editable), back_btn: gr.update(visible=editable),
+                    result_box: gr.update(visible=False), result_md: "", chart: None, md_file: None, pdf_file: None, xlsx_file: None,
+                    pick: gr.update(choices=[], value=None), progress_box: gr.update(visible=False)}
 
-        outs = [st, code, bar, question_md, choice, multi, free, message, result_box, result_md, chart, md_file, pdf_file, next_btn, unknown_btn]
+        def step(sess_: dict, request: gr.Request | None, change) -> dict:
+            """Apply a change to the diagnosis (an answer, going back…), save it, and show the next view."""
+            if sess_.get("readonly"):
+                return view(sess_, "⚠️ 閲覧専用です。変更するには、相談コードと編集用の合言葉を入力して開き直してください。")
+            try:
+                ctx.limiter.hit("triage", _sid(sess_), ctx.limits.triage_steps_per_minute, what="診断の操作")
+                session = change(triage_session(ctx, sess_))
+            except (TriageError, RateLimited) as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            except IndexUnavailable as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            was_finished = triage_session(ctx, sess_).finished if sess_.get("triage") else False
+            sess_, note = persist(ctx, dict(sess_, chat_active=sess_.get("chat_active") and not session.finished), session, request)
+            if session.finished and not was_finished:
+                ctx.metrics.triage_completions.labels("tab").inc()
+            return view(sess_, note)
 
-        def on_next(state_d, code_, choice_v, multi_v, free_v):
-            state = TriageState.from_dict(state_d)
-            q = next_question(state, flow)
+        def on_next(sess_, choice_v, multi_v, free_v, request: gr.Request):
+            try:
+                q = triage_session(ctx, sess_).question
+            except IndexUnavailable as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
             if q is None:
-                return view(state_d, code_)
+                return view(sess_)
             if q.kind == "items":
                 extra = [s for s in (free_v or "").replace("、", ",").split(",") if s.strip()]
                 value = list(multi_v or []) + extra
-            elif q.kind == "multi":
+            elif q.kind == "forms":
+                value = {"forms": list(multi_v or []) or [UNKNOWN], "location": free_v or ""} if multi_v else (free_v or "")
+            elif q.kind in ("multi", "batch"):
                 value = list(multi_v or []) or (free_v or "")
             elif q.kind == "choice":
                 value = choice_v or free_v
             else:
                 value = free_v
-            if q.kind in ("choice", "multi") and not value:
-                return view(state_d, code_, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
-            try:
-                state = answer(state, flow, value, ctx.triage_reader())
-            except TriageError as exc:
-                return view(state_d, code_, f"⚠️ {exc}")
-            return view(state.to_dict(), code_)
+            if q.kind in ("choice", "multi", "batch", "forms") and not value:
+                return view(sess_, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
+            return step(sess_, request, lambda s: s.answer(value))
 
-        def on_unknown(state_d, code_):
-            state = TriageState.from_dict(state_d)
-            q = next_question(state, flow)
-            if q is None:
-                return view(state_d, code_)
-            return view(answer(state, flow, "わからない" if q.kind != "items" else []).to_dict(), code_)
+        next_btn.click(on_next, [sess, choice, multi, free], outs, api_name="triage_next")
+        free.submit(on_next, [sess, choice, multi, free], outs, api_name=False)
+        unknown_btn.click(lambda s, request: step(s, request, lambda x: x.unknown()), sess, outs, api_name="triage_unknown")
+        back_btn.click(lambda s, request: step(s, request, lambda x: x.back()), sess, outs, api_name="triage_back")
 
-        def on_resume(code_text: str):
+        def on_restart(sess_):
+            return view(dict(_new_session(), id=_sid(dict(sess_))))
+
+        restart_btn.click(on_restart, sess, outs, api_name=False)
+
+        def on_open(code_text: str, secret_text: str, sess_: dict, request: gr.Request):
+            sess_ = dict(sess_)
             try:
-                saved = ctx.records.load_consultation(code_text)
+                ctx.limiter.hit("lookup", _client(request), ctx.limits.lookups_per_minute, what="記録の照会")
+                records = ctx.require_records()
+            except (RateLimited, RecordsUnavailable) as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            try:
+                saved = records.load_consultation(code_text)
             except RecordError as exc:
-                return view(TriageState().to_dict(), None, f"⚠️ {exc}")
-            return view(saved["state"], saved["code"], "保存した診断を再開しました。")
+                records.log("lookup", (code_text or "")[:16], False, _client(request))
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            readonly, secret = True, None
+            if (secret_text or "").strip():
+                try:
+                    records.check_edit(saved.code, secret_text)
+                    readonly, secret = False, secret_text.strip().upper()
+                except RecordError as exc:
+                    records.log("lookup", saved.code, False, _client(request), "wrong secret")
+                    return view(sess_, f"⚠️ {md_text(exc)}")
+            records.log("lookup", saved.code, True, _client(request), "edit" if not readonly else "view")
+            state = TriageState.from_dict(saved.state)
+            sess_.update(triage=state.to_dict(), code=saved.code, secret=secret, readonly=readonly, previous_code=state.previous, chat_active=False)
+            return view(sess_, "記録を開きました（閲覧専用）。" if readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
 
-        next_btn.click(on_next, [st, code, choice, multi, free], outs, api_name="triage_next")
-        free.submit(on_next, [st, code, choice, multi, free], outs, api_name=False)
-        unknown_btn.click(on_unknown, [st, code], outs, api_name="triage_unknown")
-        back_btn.click(lambda s, c: view(back(TriageState.from_dict(s)).to_dict(), c), [st, code], outs, api_name="triage_back")
-        resume_btn.click(on_resume, [resume_code], outs, api_name="triage_resume")
-        restart_btn.click(lambda: view(TriageState().to_dict(), None), None, outs, api_name=False)
+        open_btn.click(on_open, [open_code, open_secret, sess], outs, api_name="triage_resume")
 
-        def on_load(request: gr.Request):
+        def on_save_progress(sess_, measure_id, status_v, owner_v, due_v, note_v, request: gr.Request):
+            if not measure_id:
+                return view(sess_, "⚠️ 進み具合を記録する対策を選んでください。")
+            return step(sess_, request, lambda s: s.set_progress(measure_id, status_v or "todo", owner_v or "", due_v or "", note_v or ""))
+
+        save_progress.click(on_save_progress, [sess, pick, status, owner, due, note], outs, api_name=False)
+
+        def on_pick(sess_, measure_id):
+            if not measure_id or not sess_.get("triage"):
+                return gr.update(), gr.update(), gr.update(), gr.update()
+            p = TriageState.from_dict(sess_["triage"]).progress.get(measure_id, {})
+            return p.get("status", "todo"), p.get("owner", ""), p.get("due", ""), p.get("note", "")
+
+        pick.change(on_pick, [sess, pick], [status, owner, due, note], api_name=False)
+
+        def on_reassess(sess_, request: gr.Request):
+            if not sess_.get("code") or sess_.get("readonly"):
+                return view(sess_, "⚠️ 再診断は、保存した記録を編集できる状態で開いてから行えます。")
+            try:
+                session = triage_session(ctx, sess_).reassess()
+            except TriageError as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            fresh = dict(_new_session(), id=_sid(dict(sess_)), previous_code=sess_["code"])
+            fresh, note = persist(ctx, fresh, session, request)
+            return view(fresh, "前回の計画をもとに再診断を始めました。回答を一覧表か「戻る」で直すと、前回からの進み具合が結果に表示されます。" + (f" {note}" if note else ""))
+
+        reassess_btn.click(on_reassess, sess, outs, api_name=False)
+
+        def on_delete(sess_, confirmed, request: gr.Request):
+            if not confirmed:
+                return view(sess_, "⚠️ 削除するには「この記録を削除してよい」にチェックを入れてください。")
+            if not sess_.get("code") or sess_.get("readonly"):
+                return view(sess_, "⚠️ 削除には編集用の合言葉が必要です。")
+            try:
+                records = ctx.require_records()
+                records.delete_consultation(sess_["code"], sess_.get("secret"))
+                records.log("delete", sess_["code"], True, _client(request))
+            except RecordError as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            return view(dict(_new_session(), id=_sid(dict(sess_))), f"相談コード {md_text(sess_['code'])} の記録を削除しました。")
+
+        delete_btn.click(on_delete, [sess, confirm_delete], outs, api_name=False)
+
+        def on_grid_make(items_text: str, rows):
+            names = [n.strip() for n in (items_text or "").replace("、", ",").split(",") if n.strip()]
+            if len(names) > ctx.limits.items:
+                return gr.update(), f"⚠️ 情報は {ctx.limits.items} 件までです。"
+            old = {r[0]: r for r in _rows(rows)}
+            return [old.get(n) or [n] + [""] * (len(GRID_COLUMNS) - 1) for n in names], ""
+
+        grid_make.click(on_grid_make, [grid_items, grid], [grid, message], api_name=False)
+
+        def on_grid_submit(sess_, name, industry, size, collab, rows, request: gr.Request):
+            try:
+                answers = grid_answers(name, industry, size, collab, _rows(rows))
+            except TriageError as exc:
+                return view(sess_, f"⚠️ {md_text(exc)}")
+            return step(sess_, request, lambda s: s.from_answers(answers))
+
+        grid_submit.click(on_grid_submit, [sess, grid_name, grid_industry, grid_size, grid_collab, grid], outs, api_name="triage_grid")
+
+        def on_load(sess_, request: gr.Request):
             code_param = request.query_params.get("code") if request else None
             if code_param:
-                return on_resume(code_param)
-            return view(TriageState().to_dict(), None)
+                return on_open(code_param, "", sess_, request)
+            return view(sess_)
 
-        demo.load(on_load, None, outs, api_name=False)
+        demo.load(on_load, sess, outs, api_name=False)
+        tab.select(lambda s: view(s), sess, outs, api_name=False)  # the chat may have moved the diagnosis on
+    return tab
 
 
-# -- documents ---------------------------------------------------------------------------
-def tree_markdown(assistant: Assistant, query: str = "") -> str:
-    q = (query or "").strip()
+def _rows(value) -> list[list[str]]:
+    """The grid's rows as lists of strings (gradio gives a DataFrame, a list, or a dict)."""
+    if value is None:
+        return []
+    if hasattr(value, "values") and hasattr(value, "columns"):
+        rows = value.values.tolist()
+    elif isinstance(value, dict):
+        rows = value.get("data", [])
+    else:
+        rows = value
+    return [["" if c is None else str(c).strip() for c in row] for row in rows if row and str(row[0] or "").strip()]
+
+
+def grid_rows(state: TriageState) -> list[list[str]]:
     out = []
-    for d in assistant.corpus.documents:
-        kind = "公式文書" if d.manifest.kind == "official" else "製品の助言"
-        out.append(f"#### {d.title}（{d.doc}・{kind}・版 {d.manifest.version}）")
-        for c in d.clauses:
-            if q and q not in c.text and q not in c.id and q not in c.title:
+    for it in state.items:
+        row = [it["name"]]
+        for f in GRID_FIELDS[1:]:
+            v = it.get(f, "")
+            row.append("・".join(v) if isinstance(v, list) else (v or ""))
+        out.append(row)
+    return out
+
+
+def grid_answers(name, industry, size, collab, rows: list[list[str]]) -> dict:
+    """The adviser's grid as an answers file (the same one the CLI takes)."""
+    items = []
+    for n, row in enumerate(rows, start=1):
+        item = {"name": row[0]}
+        for col, f in enumerate(GRID_FIELDS[1:], start=1):
+            v = row[col] if col < len(row) else ""
+            if not v:
                 continue
-            indent = "&nbsp;&nbsp;&nbsp;&nbsp;" * len(c.heading_path)
-            label = f"{c.title} " if c.title else ""
-            text = c.text if len(c.text) <= 60 else c.text[:60] + "…"
-            out.append(f"{indent}[**{c.id}**](?clause={quote(c.id)}) {label}{text}  ")
-    return "\n".join(out) if out else "該当する条項はありません。"
+            if f == "forms":
+                item[f] = [x.strip() for x in v.replace("、", "・").replace(",", "・").split("・") if x.strip()]
+            else:
+                item[f] = v
+        items.append(item)
+    firm = {"name": name or "", "industry": industry or UNKNOWN, "size": size or UNKNOWN, "collaboration": list(collab or []) or [UNKNOWN]}
+    answers = {"firm": firm, "items": items}
+    from .triage.result import validate_answers
+
+    try:
+        validate_answers(answers)
+    except TriageError as exc:
+        # The schema names the field as items[2].damage: say which row and column of the grid that is.
+        text = str(exc)
+        for n in range(len(rows)):
+            for col, f in enumerate(GRID_FIELDS[1:], start=1):
+                text = text.replace(f"items[{n}].{f}", f"{n + 1} 行目「{GRID_COLUMNS[col]}」")
+        raise TriageError(text) from exc
+    return answers
 
 
-def docs_tab(ctx: AppContext):
+# -- 資料 --------------------------------------------------------------------------------------------------------------------
+def docs_tab(ctx, demo: gr.Blocks):
     with gr.Tab("資料", id="docs"):
         gr.Markdown("読み込まれている文書を条項の木で表示します。条項IDをクリックするか選ぶと原文を表示します。")
         with gr.Row():
             with gr.Column(scale=3):
                 search = gr.Textbox(label="検索（条項ID や語句）", elem_id="docs-search")
-                tree = gr.Markdown(tree_markdown(ctx.assistant), elem_id="docs-tree")
+                tree = gr.Markdown(elem_id="docs-tree")
             with gr.Column(scale=2):
-                pick = gr.Dropdown(choices=[c.id for c in ctx.assistant.corpus.clauses()], label="条項を選ぶ", elem_id="docs-pick")
-                shown = gr.Markdown(clause_panel(ctx.assistant, None), elem_id="docs-panel")
-        search.change(lambda q: tree_markdown(ctx.assistant, q), search, tree, api_name=False)
-        pick.change(lambda cid: clause_panel(ctx.assistant, cid), pick, shown, api_name="docs_clause")
+                pick = gr.Dropdown(choices=[], label="条項を選ぶ", elem_id="docs-pick")
+                shown = gr.Markdown(clause_panel(None, None), elem_id="docs-panel")
+
+        def on_search(q):
+            try:
+                return tree_markdown(ctx.live.current().corpus, q)
+            except IndexUnavailable as exc:
+                return md_text(exc)
+
+        def on_pick(cid):
+            try:
+                return clause_panel(ctx.live.current().corpus, cid)
+            except IndexUnavailable as exc:
+                return md_text(exc)
+
+        def on_show():
+            try:
+                corpus = ctx.live.current().corpus
+            except IndexUnavailable as exc:
+                return md_text(exc), gr.update()
+            return tree_markdown(corpus), gr.update(choices=[c.id for c in corpus.clauses()])
+
+        search.change(on_search, search, tree, api_name=False)
+        pick.change(on_pick, pick, shown, api_name="docs_clause")
+        demo.load(on_show, None, [tree, pick], api_name=False)
     return pick, shown
 
 
-# -- admin -------------------------------------------------------------------------------
-def admin_tab(ctx: AppContext) -> None:
+# -- 管理 ----------------------------------------------------------------------------------------------------------------------
+def admin_tab(ctx, demo: gr.Blocks) -> None:
     with gr.Tab("管理", id="admin"):
-        ok = gr.State(False)
-        if not ctx.admin_password:
+        if not ctx.cfg.server.admin_password:
             gr.Markdown("管理ページは無効です。運用者は環境変数 `ASSISTANT_ADMIN_PASSWORD` を設定して起動してください。")
             return
         with gr.Row():
             password = gr.Textbox(label="管理者パスワード", type="password", elem_id="admin-password")
             login = gr.Button("ログイン", elem_id="admin-login")
+            logout = gr.Button("ログアウト", elem_id="admin-logout", visible=False)
         login_msg = gr.Markdown(elem_id="admin-login-msg")
         with gr.Column(visible=False) as area:
-            gr.Markdown("### 公式文書の追加（告示の PDF・テキスト・Markdown、20 MB まで）")
+            gr.Markdown("### 公式文書の追加（告示の PDF・テキスト・Markdown、20 MB まで）\n読み取り結果と、前の版からの条項の変更を確認してから公開します。")
             upload = gr.File(label="ファイル", file_types=UPLOAD_TYPES, type="filepath", elem_id="admin-upload")
             with gr.Row():
                 doc = gr.Textbox(label="短縮名（条項IDの先頭）", value="基準")
                 version = gr.Textbox(label="版（省略可）")
                 title = gr.Textbox(label="正式な題名（省略可）")
             add = gr.Button("読み込んで確認する", variant="primary", elem_id="admin-add")
-            readback = gr.Textbox(label="読み取り結果", lines=14, interactive=False, elem_id="admin-readback")
+            readback = gr.Textbox(label="読み取り結果と前の版からの変更", lines=14, interactive=False, elem_id="admin-readback")
+            staged = gr.State(None)
+            publish = gr.Button("この内容で公開する", elem_id="admin-publish", visible=False)
             gr.Markdown("### 利用者の評価")
-            feedback = gr.Dataframe(headers=["id", "日時", "質問", "評価", "コメント", "引用"], interactive=False)
+            feedback = gr.Dataframe(headers=["id", "日時", "質問", "評価", "コメント", "引用"], interactive=False, datatype="str")
             gr.Markdown("### 保存された相談")
-            consultations = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False)
+            consultations = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str")
+            gr.Markdown("### 記録の照会と操作の記録（直近）")
+            audit = gr.Dataframe(headers=["日時", "操作", "相談コード", "結果", "接続元", "詳細"], interactive=False, datatype="str")
             with gr.Row():
                 export_code = gr.Textbox(label="相談コード（入力して Enter で PDF を用意）")
                 export_btn = gr.DownloadButton("PDF を保存")
             refresh = gr.Button("一覧を更新")
 
+        from .server import ADMIN_COOKIE
+
+        def is_admin(request: gr.Request | None) -> bool:
+            return bool(request) and ctx.is_admin(request.cookies.get(ADMIN_COOKIE))
+
         def tables():
-            fb = [[f["id"], f["created_at"], f["question"], f["rating"], f["comment"], "、".join(f["citations"])] for f in ctx.records.list_feedback()]
-            cs = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in ctx.records.list_consultations()]
-            return fb, cs
+            records = ctx.require_records()
+            fb = [[str(f["id"]), f["created_at"], f["question"], f["rating"], f["comment"], "、".join(f["citations"])] for f in records.list_feedback()]
+            cs = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in records.list_consultations()]
+            au = [[time.strftime("%Y-%m-%d %H:%M", time.localtime(a["at"])), a["event"], a["code"] or "", "○" if a["ok"] else "×", a["actor"], a["detail"]] for a in records.audit_log(100)]
+            return fb, cs, au
 
-        def on_login(pw: str):
-            if pw and pw == ctx.admin_password:
-                fb, cs = tables()
-                return True, "ログインしました。", gr.update(visible=True), fb, cs
-            return False, "⚠️ パスワードが違います。", gr.update(visible=False), [], []
+        def check(request: gr.Request):
+            if not is_admin(request):
+                return gr.update(visible=False), gr.update(visible=True), gr.update(visible=False), [], [], []
+            try:
+                fb, cs, au = tables()
+            except RecordError:
+                fb, cs, au = [], [], []
+            return gr.update(visible=True), gr.update(visible=False), gr.update(visible=True), fb, cs, au
 
-        login.click(on_login, password, [ok, login_msg, area, feedback, consultations], api_name=False)
+        login_js = """async (pw) => {
+            const r = await fetch('/admin/login', {method: 'POST', headers: {'Content-Type': 'application/json'}, credentials: 'same-origin', body: JSON.stringify({password: pw})});
+            let d = {}; try { d = await r.json(); } catch (e) {}
+            return [(r.ok ? '' : '⚠️ ') + (d.detail || ('ログインできません (' + r.status + ')')), ''];
+        }"""
+        logout_js = """async () => { await fetch('/admin/logout', {method: 'POST', credentials: 'same-origin'}); return 'ログアウトしました。'; }"""
+        login.click(None, password, [login_msg, password], js=login_js, api_name=False).then(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
+        logout.click(None, None, login_msg, js=logout_js, api_name=False).then(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
+        demo.load(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
 
-        def on_add(ok_: bool, path: str | None, doc_: str, version_: str, title_: str, progress_=gr.Progress()):
-            if not ok_:
-                return "⚠️ ログインしてください。"
+        def on_add(path: str | None, doc_: str, version_: str, title_: str, request: gr.Request, progress_=gr.Progress()):
+            if not is_admin(request):
+                return "⚠️ ログインしてください（ログインの有効期限が切れた場合も、もう一度ログインしてください）。", None, gr.update(visible=False)
             if not path:
-                return "⚠️ ファイルを選んでください。"
-            from .ingest import add_document
+                return "⚠️ ファイルを選んでください。", None, gr.update(visible=False)
+            from .corpus import CorpusError
+            from .ingest import stage_document
+
+            try:
+                progress_(0.2, desc="ファイルを読み取っています")
+                staged_doc = stage_document(ctx.cfg, Path(path), doc_.strip(), title_.strip() or None, "official", version_.strip() or None)
+            except CorpusError as exc:
+                return f"⚠️ {exc}", None, gr.update(visible=False)
+            if staged_doc.unchanged:
+                return staged_doc.readback.text(), None, gr.update(visible=False)
+            ctx.require_records().log("upload", None, True, _client(request), f"{staged_doc.readback.doc} {staged_doc.readback.version}")
+            return staged_doc.text() + "\n\n内容を確認したら「この内容で公開する」を押してください。", staged_doc.folder, gr.update(visible=True)
+
+        def on_publish(folder: str | None, request: gr.Request, progress_=gr.Progress()):
+            if not is_admin(request):
+                return "⚠️ ログインしてください。", None, gr.update(visible=False)
+            if not folder:
+                return "⚠️ 先に「読み込んで確認する」を押してください。", None, gr.update(visible=False)
+            from .corpus import CorpusError
+            from .ingest import publish_staged
             from .runtime import rebuild_index
 
             try:
-                progress_(0.1, desc="ファイルを読み取っています")
-                rb = add_document(ctx.cfg, Path(path), doc_.strip(), title_.strip() or None, "official", version_.strip() or None)
-                if rb.unchanged:
-                    return rb.text()
-                progress_(0.4, desc="索引を更新しています")
+                progress_(0.2, desc="文書を公開しています")
+                name = publish_staged(ctx.cfg, Path(folder))
+                progress_(0.5, desc="索引の新しい版を作っています")
                 rebuild_index(ctx.cfg)
-                progress_(0.8, desc="回答に反映しています")
-                ctx.reload()
+                progress_(0.9, desc="回答に反映しています")
+                ctx.live.check()
             except CorpusError as exc:
-                return f"⚠️ {exc}"
-            return rb.text() + "\n\n索引を更新し、回答に反映しました。"
+                return f"⚠️ {exc}", None, gr.update(visible=False)
+            ctx.require_records().log("publish", None, True, _client(request), name)
+            return f"{name} を公開しました。索引を更新し、回答に反映しました。", None, gr.update(visible=False)
 
-        add.click(on_add, [ok, upload, doc, version, title], readback, api_name=False, concurrency_limit=1)
-        refresh.click(lambda o: tables() if o else ([], []), ok, [feedback, consultations], api_name=False)
+        add.click(on_add, [upload, doc, version, title], [readback, staged, publish], api_name=False, concurrency_limit=1)
+        publish.click(on_publish, staged, [readback, staged, publish], api_name=False, concurrency_limit=1)
+        refresh.click(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
 
-        def on_export(o: bool, code_: str):
-            if not o:
+        def on_export(code_: str, request: gr.Request):
+            if not is_admin(request):
                 return None
             try:
-                saved = ctx.records.load_consultation(code_)
+                records = ctx.require_records()
+                saved = records.load_consultation(code_)
             except RecordError:
                 return None
-            result = saved["result"] or build_result(TriageState.from_dict(saved["state"]), ctx.assistant.corpus)
-            path = ctx.export_path(f"見極め診断_{saved['code']}.pdf")
-            path.write_bytes(triage_report.pdf(result, saved["state"], saved["code"]))
-            return str(path)
+            bundle = ctx.live.current()
+            session = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code)
+            result = result_of_record(session, saved.result)
+            if result is None:
+                return None
+            result.code = saved.code
+            records.log("export", saved.code, True, _client(request), "admin pdf")
+            return ctx.exports.write("admin", f"見極め診断_{saved.code}.pdf", triage_report.pdf(result))
 
-        export_code.submit(on_export, [ok, export_code], export_btn, api_name=False)
+        export_code.submit(on_export, export_code, export_btn, api_name=False)
 
 
-def launch(ctx: AppContext, port: int, host: str = "127.0.0.1") -> None:
-    from .fonts import japanese_font
-
-    demo = build(ctx)
-    demo.queue(default_concurrency_limit=8, max_size=200)
-    # The Japanese font is served by the app itself: the page looks the same on machines
-    # without CJK fonts, and the browser never fetches a font from the internet.
-    font = japanese_font()
-    css = f"@font-face {{ font-family: 'IPAexGothic'; src: url('/gradio_api/file={font}') format('truetype'); }}\n" + CSS
-    theme = gr.themes.Default(font=["IPAexGothic", "ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "IPAexGothic", "monospace"])
-    demo.launch(
-        server_name=host, server_port=port, share=False, show_error=False, max_file_size="20mb",
-        allowed_paths=[str(ctx.exports), str(font.parent)], theme=theme, css=css,
-    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 
 from .model import PROGRESS_LABELS, TriageResult
-from .report import ANSWER_LABELS, plain
+from ..markup import plain
+from .report import ANSWER_LABELS
 
 HEAD_FILL = "DCE6F2"
 STATUS_FILL = {"must": "F8D7DA", "confirm": "FFF3CD", "not_required": "EEEEEE"}

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..limits import LIMITS
 from ..textnorm import nfkc
 from .rules import TRIAGE_DIR, UNKNOWN, Rubric
 
@@ -242,7 +243,8 @@ def answer(state: TriageState, flow: Flow, value, reader=None) -> TriageState:
         new.items = [it for it in new.items if it["name"] in names]  # keep answers of items kept
         have = {it["name"] for it in new.items}
         new.items += [{"name": n} for n in names if n not in have]
-        new.items.sort(key=lambda it: names.index(it["name"]))
+        order = {n: i for i, n in enumerate(names)}
+        new.items.sort(key=lambda it: order[it["name"]])
         new.inventory_done = True
     elif q.kind == "batch":
         for i, v in read_batch(q, value, [new.items[i]["name"] for i in q.items], flow.batch_none).items():
@@ -292,9 +294,9 @@ _FORM_WORDS = {
     "物品": re.compile(r"物品|試作|金型|治具|サンプル|現物|部品|製品そのもの"),
     "人の知識・ノウハウ": re.compile(r"人の|頭|職人|技能|ノウハウ|経験|口頭|勘"),
 }
-MAX_ITEMS = 30  # a first plan for a small firm; more kinds of information belong in several sessions
-MAX_NAME_CHARS = 60
-MAX_TEXT_CHARS = 200
+MAX_ITEMS = LIMITS.items
+MAX_NAME_CHARS = LIMITS.item_name_chars
+MAX_TEXT_CHARS = LIMITS.text_chars
 
 
 def forms_in(text: str) -> list[str]:

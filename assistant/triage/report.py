@@ -9,10 +9,9 @@ by re-reading the Markdown.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 
 from ..fonts import japanese_font
+from ..markup import md_text, plain
 from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
 from .model import PROGRESS_LABELS, TriageResult
 from .rules import STATUS_LABELS
@@ -23,20 +22,6 @@ ANSWER_LABELS = {
     "competitive": "競争力の源泉", "damage": "漏えい時の損害", "public": "公開済み・再現容易",
     "confidential_obligation": "秘密保持の義務", "legal_control": "法令上の管理対象",
 }
-_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark (CommonMark lets each be escaped)
-
-
-def plain(text) -> str:
-    """User or document text as one line of plain text: no control characters, no line breaks."""
-    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(text or ""))
-    return re.sub(r"\s+", " ", s).strip()
-
-
-def md_text(text) -> str:
-    """User or document text made safe for Markdown: shown exactly as typed, never as markup."""
-    return _MD_PUNCT.sub(r"\\\1", plain(text))
-
-
 def _join(values) -> str:
     return "・".join(values) if isinstance(values, list) else str(values)
 
