@@ -71,6 +71,7 @@ class ItemQuestion:
     batch_text: str = ""
     help: str = ""
     also: tuple[str, ...] = ()  # further fields the same question fills (forms → location)
+    plan_relevant: bool = False  # a decision question whose answer also shapes the plan (an obligation, export control)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -91,7 +92,7 @@ class Flow:
         data = json.loads(path.read_text(encoding="utf-8"))
         questions = tuple(
             ItemQuestion(q["id"], q["field"], q["phase"], q["kind"], q["text"], tuple(q.get("options", ())), q["label"], q["find_out"],
-                         q.get("batch", False), q.get("batch_text", ""), q.get("help", ""), tuple(q.get("also", ())))
+                         q.get("batch", False), q.get("batch_text", ""), q.get("help", ""), tuple(q.get("also", ())), q.get("plan_relevant", False))
             for q in data["item_questions"]
         )
         return cls(tuple(data["firm_questions"]), data["inventory_question"], questions, data["typical_items"], data["batch_none"], rubric or Rubric.load())
@@ -152,7 +153,10 @@ def protected(item: dict, flow: Flow) -> bool:
 
 
 def _decision_targets(state: TriageState, flow: Flow, q: ItemQuestion) -> list[int]:
-    return [i for i, item in enumerate(state.items) if q.field not in item and flow.rubric.relevant(item, q.field)]
+    """Items whose status this question can still change — or, for a question that also shapes the
+    plan (an obligation to a customer, export control), items that may still need a plan."""
+    return [i for i, item in enumerate(state.items)
+            if q.field not in item and (flow.rubric.relevant(item, q.field) or (q.plan_relevant and _may_need_plan(item, flow)))]
 
 
 def _plan_targets(state: TriageState, flow: Flow, q: ItemQuestion) -> list[int]:
