@@ -31,21 +31,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(home: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """app.py on a free loopback port; returns once the page answers (or raises)."""
-    port = free_port()
+def start_app(home: Path, extra_env: dict | None = None, port: int | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """app.py on a free loopback port; returns once /healthz says the index is loaded (or raises)."""
+    port = port or free_port()
     env = dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False", **(extra_env or {}))
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
+    if wait_ready(url, proc, 240):
+        return proc, url
     proc.kill()
-    raise RuntimeError("app did not start")
+    raise RuntimeError(f"app did not start (see {log})" if log else "app did not start")
+
+
+def wait_ready(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 240) -> bool:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
 
 
 def pct(values: list[float], p: float) -> float:

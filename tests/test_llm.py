@@ -133,7 +133,8 @@ def test_triage_reader_validates_model_output():
     from assistant.triage import Flow, TriageState, next_question
 
     flow = Flow.load()
-    q = next_question(TriageState(firm={"name": "", "industry": "化学", "size": "〜5人", "collaboration": []}, items=[{"name": "配合", "forms": ["書面"], "location": "棚", "access": "部署内"}], inventory_done=True), flow)
+    item = {"name": "配合", "confidential_obligation": "はい", "legal_control": "いいえ", "forms": ["書面"], "location": "棚", "access": "部署内"}
+    q = next_question(TriageState(firm={"name": "", "industry": "化学", "size": "〜5人", "collaboration": []}, items=[item], inventory_done=True), flow)
     assert q.field == "goes_outside"
     assert read_triage_answer(scripted('{"value": "はい"}'), q, "協力工場に図面を渡しています") == "はい"
     assert read_triage_answer(scripted('{"value": "たぶん"}'), q, "…") is None  # not an option: deterministic reader
