@@ -20,6 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi import Request  # at module level: with postponed annotations FastAPI resolves it from here
+
 from .config import LOOPBACK_HOSTS, Config, ConfigError
 from .limits import LIMITS, Limits, RateLimited, RateLimiter
 from .live import LiveServices
@@ -241,7 +243,7 @@ def client_of(request) -> str:
 
 # -- the FastAPI app -------------------------------------------------------------------------------------
 def create_app(ctx: AppContext):
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 
     from .api import api_router, openapi_page

@@ -27,7 +27,7 @@ from .render import (
 from .triage import TriageError, TriageResult, TriageState
 from .triage import excel as triage_excel
 from .triage import report as triage_report
-from .triage.flow import UNKNOWN
+from .triage.flow import FORMS, UNKNOWN, forms_in
 from .triage.model import PROGRESS_LABELS
 from .triage.session import TriageSession
 
@@ -618,8 +618,11 @@ def grid_answers(name, industry, size, collab, rows: list[list[str]]) -> dict:
             v = row[col] if col < len(row) else ""
             if not v:
                 continue
-            if f == "forms":
-                item[f] = [x.strip() for x in v.replace("、", "・").replace(",", "・").split("・") if x.strip()]
+            if f == "forms":  # 「電子データ・書面」: the form names it contains (人の知識・ノウハウ has a ・ of its own)
+                named = [form for form in FORMS if form in v] or forms_in(v) or ([UNKNOWN] if UNKNOWN in v else [])
+                if not named:
+                    raise TriageError(f"{n} 行目「態様」: 「{v[:20]}」を読み取れません（{'・'.join(FORMS)}、{UNKNOWN}）。")
+                item[f] = named
             else:
                 item[f] = v
         items.append(item)
