@@ -129,12 +129,12 @@ def decide_support(s: SupportSignals, policy: SupportPolicy) -> SupportDecision:
     """Answer, or refuse with a typed reason (a pure function of the signals)."""
     if s.injection:
         return SupportDecision(False, "injection")
-    if s.standard_details:
-        return SupportDecision(False, "standard_not_loaded")
     if s.legal_judgement:
         return SupportDecision(False, "legal_judgement")
-    if s.explicit:
+    if s.explicit:  # a named clause of a loaded document (「悪意Ⅰの第一」 is not the standard's)
         return SupportDecision(True, "supported")
+    if s.standard_details:
+        return SupportDecision(False, "standard_not_loaded")
     if s.asks is not None and not s.answerable:
         return SupportDecision(False, "undefined_term" if s.asks == "definition" else "not_stated")
     if s.unknown_codes:

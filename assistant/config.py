@@ -78,6 +78,7 @@ class ServerConfig:
     behind_proxy: bool = False  # trust X-Forwarded-For / -Proto from the reverse proxy
     retention_days: float = 0.0  # 0: consultations are kept until deleted
     admin_session_s: float = 1800.0
+    asks_per_minute: int = 30  # per client; raise it for a load test or a trusted integrator network
 
     @property
     def exposed(self) -> bool:
@@ -173,8 +174,9 @@ def server_from_env(env: dict[str, str]) -> ServerConfig:
     try:
         retention = float(env.get("ASSISTANT_RETENTION_DAYS") or 0)
         session = float(env.get("ASSISTANT_ADMIN_SESSION_MINUTES") or 30) * 60
+        asks = int(env.get("ASSISTANT_ASKS_PER_MINUTE") or 30)
     except ValueError:
-        raise ConfigError("ASSISTANT_RETENTION_DAYS と ASSISTANT_ADMIN_SESSION_MINUTES は数で指定してください") from None
+        raise ConfigError("ASSISTANT_RETENTION_DAYS、ASSISTANT_ADMIN_SESSION_MINUTES、ASSISTANT_ASKS_PER_MINUTE は数で指定してください") from None
     hosts = tuple(h.strip() for h in (env.get("ASSISTANT_ALLOWED_HOSTS") or "").split(",") if h.strip())
     return ServerConfig(host, port, env.get("ASSISTANT_ADMIN_PASSWORD", ""), env.get("ASSISTANT_ACCESS_TOKEN", ""), hosts,
-                        env.get("ASSISTANT_BEHIND_PROXY", "") in ("1", "true", "yes"), retention, session)
+                        env.get("ASSISTANT_BEHIND_PROXY", "") in ("1", "true", "yes"), retention, session, asks)

@@ -118,7 +118,10 @@ class AppContext:
             notify(f"記録を使えません: {exc}")
         except RecordError as exc:
             raise ConfigError(str(exc)) from exc
-        ctx = cls(cfg, LiveServices(cfg, notify), records, error, ExportFiles(cfg.exports_dir), RateLimiter(), Metrics(), LIMITS, time.time())
+        from dataclasses import replace
+
+        limits = replace(LIMITS, asks_per_minute=cfg.server.asks_per_minute)
+        ctx = cls(cfg, LiveServices(cfg, notify), records, error, ExportFiles(cfg.exports_dir), RateLimiter(), Metrics(), limits, time.time())
         return ctx
 
     def require_records(self) -> Records:
@@ -192,6 +195,12 @@ class Guard:
             await send(message)
 
         async def deny(status: int, text: str, location: str | None = None):
+            if scope.get("method") in ("POST", "PUT"):  # read what the client sends, so it gets the answer, not a reset
+                drained, more = 0, True
+                while more and drained <= self.ctx.limits.upload_bytes:
+                    message = await receive()
+                    drained += len(message.get("body", b""))
+                    more = message.get("more_body", False) and message["type"] == "http.request"
             body = json.dumps({"detail": text}, ensure_ascii=False).encode()
             hdrs = [(b"content-type", b"application/json; charset=utf-8")]
             if location:

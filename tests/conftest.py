@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # helpers.py, for the modules in tests/security too
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -44,12 +45,15 @@ def serve_app(home: Path, **env: str):
     sys.path.insert(0, str(ROOT / "bench"))
     import load
 
-    proc, url = load.start_app(home, env)
+    proc, url = load.start_app(home, env, log=home / "app.log")
     try:
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except Exception:
+            proc.kill()
 
 
 @pytest.fixture()

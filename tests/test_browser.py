@@ -306,7 +306,7 @@ def admin_login(pg, password: str) -> None:
 def test_operator_uploads_the_standard_through_the_admin_page(browser, home, tmp_path):
     """Guided upload (管理): login, the same checks as the CLI, a confirmation, then answers cite it."""
     own_home = tmp_path / "home"
-    shutil.copytree(home, own_home, ignore=shutil.ignore_patterns("records.sqlite3*", "exports", "gradio-cache"))
+    shutil.copytree(home, own_home, ignore=shutil.ignore_patterns("records.sqlite3*", "exports", "gradio-cache", "app.log"))
     fixture = Path(__file__).parent / "fixtures" / "fictional_standard.txt"
     for url in serve_app(own_home, ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD):
         ctx, pg = new_page(browser, url)

@@ -1,0 +1,76 @@
+"""Small helpers shared by the test modules: HTTP on loopback, a browser page that logs every
+request, and a private copy of the test session's home."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+FIXTURE = ROOT / "tests" / "fixtures" / "fictional_standard.txt"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is a result to look at, not to follow
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def http(method: str, url: str, data=None, headers: dict | None = None, raw: bytes | None = None, timeout: float = 60):
+    """(status, headers, body bytes) for one request; HTTP errors are results, not exceptions."""
+    body = raw if raw is not None else (json.dumps(data, ensure_ascii=False).encode() if data is not None else None)
+    hdrs = {"Content-Type": "application/json"} if data is not None else {}
+    hdrs.update(headers or {})
+    req = urllib.request.Request(url, data=body, headers=hdrs, method=method)
+    try:
+        with _OPENER.open(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def ask(url: str, question: str, headers: dict | None = None) -> tuple[int, dict]:
+    status, _, body = http("POST", url + "api/v1/ask", {"question": question}, headers)
+    return status, json.loads(body or b"{}")
+
+
+def private_home(home: Path, dest: Path) -> Path:
+    """A copy of the session's home (its built index) that a test may change freely."""
+    shutil.copytree(home, dest, ignore=shutil.ignore_patterns("records.sqlite3*", "exports", "gradio-cache", "app.log"))
+    return dest
+
+
+def cli(home: Path, *args: str, stdin: str | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    import os
+
+    e = dict(os.environ, ASSISTANT_HOME=str(home), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=ROOT, env=e, input=(stdin or "").encode(), capture_output=True, timeout=timeout)
+
+
+class LoggedPage:
+    """A browser page that records every request it makes (to prove nothing leaves loopback)."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(url)
+        self.page.wait_for_selector("#question textarea", timeout=60000)
+
+    @property
+    def outside(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
+
+    def close(self) -> None:
+        self.context.close()

@@ -1,0 +1,41 @@
+"""#6: /gradio_api/upload took 20 MB files without a login and kept them; every answer wrote
+its export files again; export folders were never removed."""
+
+import os
+import time
+
+from assistant.server import ExportFiles
+from conftest import serve_app
+from helpers import http, private_home
+
+
+def test_uploads_need_an_admin_session(home, assistant, tmp_path):
+    own = private_home(home, tmp_path / "home")
+    for url in serve_app(own):
+        boundary = "x" * 16
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n\r\n").encode() + b"a" * (5 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+        status, _, text = http("POST", url + "gradio_api/upload", raw=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 403 and "ログイン" in text.decode()
+
+
+def test_answers_do_not_pile_up_export_files(home, assistant, tmp_path):
+    from gradio_client import Client
+
+    own = private_home(home, tmp_path / "home")
+    for url in serve_app(own):
+        client = Client(url, verbose=False)
+        for q in ["保険や準備金は必要？", "パンフレットはある？", "第4の2の一は？", "認証機関の条件は？", "説明会はある？"]:
+            client.predict(q, [], api_name="/ask")
+        files = [p for p in (own / "exports").rglob("*") if p.is_file()]
+        assert len(files) <= 2, files  # one conversation file for the session, rewritten in place
+
+
+def test_old_export_folders_are_swept(tmp_path):
+    exports = ExportFiles(tmp_path / "exports")
+    exports.write("aaaa", "x.md", "old")
+    exports.write("bbbb", "y.md", "new")
+    old = tmp_path / "exports" / "aaaa"
+    past = time.time() - 2 * 3600
+    os.utime(old, (past, past))
+    assert exports.sweep() == 1 and not old.exists() and (tmp_path / "exports" / "bbbb").exists()
+    assert ExportFiles(tmp_path / "exports").count() == 0  # a restart starts with none
