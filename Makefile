@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup index eval bench load browser clean
+.PHONY: run test setup index eval bench load load-cluster cluster browser services clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,30 @@ run: setup index
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium) || echo "chromium を入れられませんでした: ブラウザのテストは理由を表示してスキップされます"
 
-test: setup browser
+# The cluster tests start Debian's PostgreSQL and HAProxy; install them when missing.
+services:
+	@(test -x /usr/lib/postgresql/*/bin/initdb && command -v haproxy >/dev/null 2>&1) || (apt-get update -q && apt-get install -y -q postgresql haproxy) || echo "PostgreSQL か HAProxy を入れられませんでした: クラスターのテストは理由を表示してスキップされます"
+
+test: setup browser services
 	$(PY) -m pytest -q
 
 eval: setup
 	$(PY) -m eval --cases eval/cases/*.jsonl --triage eval/triage/*.jsonl --md artifacts/eval/report.md --json artifacts/eval/report.json
+	$(PY) -m eval --cases eval/guide/*.jsonl --gate-table guide_gate --md artifacts/eval/guide.md --json artifacts/eval/guide.json
+	$(PY) -m eval --cases eval/holdout/*.jsonl --no-gate --md artifacts/eval/holdout.md --json artifacts/eval/holdout.json
 
 bench: setup
 	$(PY) bench/bench.py
 
 load: setup
-	$(PY) bench/load.py --users 20 --questions 5
+	$(PY) bench/load.py --users 20 --questions 5 --mode both
+
+load-cluster: setup services
+	$(PY) bench/load.py --cluster --users 50 --questions 2 --mode both
+
+# PostgreSQL, a Chroma server, the index job, 2 replicas and HAProxy on this machine (Ctrl-C stops them).
+cluster: setup services
+	$(PY) deploy/cluster.py up --dir $(CURDIR)/.cluster
 
 clean:
-	rm -rf $(VENV) .assistant-data artifacts
+	rm -rf $(VENV) .assistant-data .cluster artifacts

@@ -439,6 +439,19 @@ def db_status() -> None:
     click.echo(f"現在 {st.current or '（なし）'}／最新 {st.head}" + ("（assistant db upgrade が必要）" if st.behind else ""))
 
 
+@cli.command()
+def serve() -> None:
+    """Web アプリを起動します（app.py と同じ。設定は環境変数、README 参照）。"""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from .server import serve as run
+
+    try:
+        run(Config.from_env(), lambda s: click.echo(s))
+    except ConfigError as exc:
+        _fail(exc)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def eval(ctx: click.Context) -> None:  # noqa: A001 - the command is named after the harness

@@ -8,9 +8,9 @@ from pathlib import Path
 
 def _data_root() -> Path:
     """Where the shipped corpus, prompts and schemas are: inside the installed package
-    (``pip install .`` puts them in assistant/), or beside it in a source checkout."""
+    (``pip install .`` puts them in assistant/data/), or beside it in a source checkout."""
     here = Path(__file__).resolve().parent
-    return here if (here / "corpus").is_dir() else here.parent
+    return here / "data" if (here / "data" / "corpus").is_dir() else here.parent
 
 
 PACKAGE_ROOT = _data_root()

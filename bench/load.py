@@ -1,9 +1,11 @@
 """Load test on loopback: N concurrent simulated users ask questions through the real app.
 
-Usage: python bench/load.py [--users 20] [--questions 5] [--json OUT]
+Usage: python bench/load.py [--users 20] [--questions 5] [--mode gradio|rest|both] [--cluster] [--json OUT]
 Starts app.py on a free 127.0.0.1 port with a temporary ASSISTANT_HOME (or the one given),
 sends a bounded number of requests (users × questions, 600 s at most), then stops it.
-Reports throughput, latency p50/p95 (as users see it, queueing included) and failures.
+Reports throughput, latency p50/p95 (as users see it, queueing included), failures, and the
+server time per answer each app measured. ``--cluster`` runs the same against deploy/cluster.py:
+PostgreSQL, a Chroma server, two replicas and HAProxy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "cases" / "guideline.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 TIME_LIMIT_S = 600
 
@@ -60,22 +63,48 @@ def wait_ready(url: str, proc: subprocess.Popen | None = None, timeout_s: float 
 
 
 def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))] if ordered else 0.0
+    from assistant.scoring import percentile
+
+    return percentile(values, p)
 
 
-def run(url: str, users: int, questions: int) -> dict:
+def _gradio_user(url: str, headers: dict):
     from gradio_client import Client
 
+    client = Client(url, verbose=False, headers=headers)
+
+    def ask(q: str) -> tuple[bool, str]:
+        messages = client.predict(q, [], api_name="/ask")[0]
+        return bool(messages) and messages[-1]["role"] == "assistant", str(messages)[-200:]
+
+    return ask
+
+
+def _rest_user(url: str, headers: dict):
+    def ask(q: str) -> tuple[bool, str]:
+        req = urllib.request.Request(url + "api/v1/ask", data=json.dumps({"question": q}, ensure_ascii=False).encode(),
+                                     headers={"Content-Type": "application/json", **headers}, method="POST")
+        with urllib.request.urlopen(req, timeout=120) as r:
+            body = json.loads(r.read())
+        return r.status == 200 and "answer" in body, body.get("answer", "")[:200]
+
+    return ask
+
+
+def run(url: str, users: int, questions: int, mode: str = "gradio", replicas: int = 0) -> dict:
+    """N users, each asking ``questions`` questions, all starting together. ``replicas`` > 0 pins
+    user n to replica n % replicas through HAProxy's cookie (gradio's queue needs one replica)."""
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
     barrier = threading.Barrier(users)
     deadline = time.time() + TIME_LIMIT_S
+    make = _gradio_user if mode == "gradio" else _rest_user
 
     def user(n: int) -> None:
+        headers = {"Cookie": f"TICSSERVER=r{n % replicas + 1}"} if replicas else {}
         try:
-            client = Client(url, verbose=False)
+            ask = make(url, headers)
         except Exception as exc:  # the report counts it; the run goes on
             with lock:
                 failures.append(f"user {n}: connect: {exc}")
@@ -91,15 +120,14 @@ def run(url: str, users: int, questions: int) -> dict:
             q = QUESTIONS[(n * questions + i) % len(QUESTIONS)]
             start = time.perf_counter()
             try:
-                messages = client.predict(q, [], api_name="/ask")[0]
-                ok = messages and messages[-1]["role"] == "assistant"
+                ok, detail = ask(q)
             except Exception as exc:
-                ok, messages = False, str(exc)
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
             elapsed = (time.perf_counter() - start) * 1000
             with lock:
                 latencies.append(elapsed)
                 if not ok:
-                    failures.append(f"user {n} q{i}: {str(messages)[:200]}")
+                    failures.append(f"user {n} q{i}: {detail[:200]}")
 
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
     t0 = time.perf_counter()
@@ -108,13 +136,8 @@ def run(url: str, users: int, questions: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    try:
-        server = Client(url, verbose=False).predict(api_name="/server_stats")
-    except Exception as exc:
-        server = {"error": str(exc)[:200]}
     return {
-        "server_answer_p50_ms": server.get("p50_ms"),
-        "server_answer_p95_ms": server.get("p95_ms"),
+        "mode": mode,
         "users": users,
         "requests": len(latencies),
         "failures": len(failures),
@@ -127,27 +150,59 @@ def run(url: str, users: int, questions: int) -> dict:
     }
 
 
+def server_stats(urls: list[str]) -> dict:
+    """Server time per answer, as each app measured it (p50/p95 of each replica)."""
+    from gradio_client import Client
+
+    out = {}
+    for u in urls:
+        try:
+            out[u] = Client(u, verbose=False).predict(api_name="/server_stats")
+        except Exception as exc:
+            out[u] = {"error": str(exc)[:200]}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--questions", type=int, default=5)
+    ap.add_argument("--mode", choices=["gradio", "rest", "both"], default="both", help="the gradio page's API, the REST API, or both in turn")
+    ap.add_argument("--cluster", action="store_true", help="start the cluster (deploy/cluster.py) and load it through HAProxy")
     ap.add_argument("--home", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    modes = ["gradio", "rest"] if args.mode == "both" else [args.mode]
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        home = args.home or Path(tmp)
-        proc, url = start_app(home)
-        try:
-            result = run(url, args.users, args.questions)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    for k, v in result.items():
-        print(f"{k:18} {v}")
+        if args.cluster:
+            sys.path.insert(0, str(ROOT / "deploy"))
+            from cluster import Cluster
+
+            with Cluster(Path(tmp) / "cluster", 2, extra_env={"ASSISTANT_ASKS_PER_MINUTE": "100000"}) as c:
+                for mode in modes:
+                    r = run(c.url, args.users, args.questions, mode, replicas=2)
+                    r["server"] = server_stats([c.replica_url(1), c.replica_url(2)])
+                    results.append(r)
+        else:
+            home = args.home or Path(tmp)
+            proc, url = start_app(home, {"ASSISTANT_ASKS_PER_MINUTE": "100000"})
+            try:
+                for mode in modes:
+                    r = run(url, args.users, args.questions, mode)
+                    r["server"] = server_stats([url])
+                    results.append(r)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    for r in results:
+        print(f"== {r['mode']}{'（クラスター: HAProxy + 2 レプリカ）' if args.cluster else ''}")
+        for k, v in r.items():
+            print(f"  {k:18} {v}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    return 0 if result["failures"] == 0 else 1
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0 if all(r["failures"] == 0 for r in results) else 1
 
 
 if __name__ == "__main__":
