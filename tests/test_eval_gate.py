@@ -34,6 +34,25 @@ def test_shipped_config_passes_the_gate(built, tmp_path):
     assert (tmp_path / "r.svg").read_text(encoding="utf-8").startswith("<svg")
 
 
+def test_the_guiding_chat_passes_its_gate_and_reports_per_intent(built, tmp_path):
+    cases = sorted(str(p) for p in (ROOT / "eval" / "guide").glob("*.jsonl"))
+    p = run_eval(["--cases", *cases, "--gate-table", "guide_gate", "--json", str(tmp_path / "g.json"), "--quiet"], built)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out + p.stderr.decode()
+    assert "意図ごとの指標" in out
+    s = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))["configs"]["hybrid"]["summary"]
+    assert set(s["per_intent"]) == {"documents", "action", "triage", "out_of_scope", "misuse"}
+    assert s["quote_fidelity"] == 1.0 and s["intent_accuracy"] >= 0.9
+    # --baseline lists what changed case by case: against a doctored earlier run, one case is "fixed"
+    report = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    run = report["configs"]["hybrid"]
+    passing = next(c for c in run["per_case"] if not c["failed"])
+    run["failures"].append({"id": passing["id"]})
+    (tmp_path / "old.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    p = run_eval(["--cases", *cases, "--gate-table", "guide_gate", "--baseline", str(tmp_path / "old.json"), "--quiet", "--no-gate"], built)
+    assert f"直った: {passing['id']}" in p.stdout.decode()
+
+
 def test_a_weaker_config_fails_the_gate(built, tmp_path):
     """Dense-only retrieval (no explicit references, no glossary) misses the thresholds: exit 1."""
     p = run_eval(["--cases", str(ROOT / "eval" / "cases" / "guideline.jsonl"), "--config", "dense", "--quiet"], built)
@@ -75,7 +94,8 @@ def test_triage_scenarios_pass_their_gate_and_a_wrong_expectation_fails(built, t
     p = run_eval(["--triage", str(scenarios), "--json", str(tmp_path / "t.json")], built)
     assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
     t = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["triage"]
-    assert t["summary"]["scenarios"] >= 15 and t["summary"]["exact_match"] == 1.0
+    assert t["summary"]["scenarios"] >= 20 and t["summary"]["exact_match"] == 1.0 and t["summary"]["basics_covered"] == 1.0
+    assert t["summary"]["median_questions_3_items"] <= 16 < t["summary"]["median_questions_3_items_before"]
     first = json.loads(scenarios.read_text(encoding="utf-8").splitlines()[0])
     first["expect"]["must_protect"] = first["expect"]["must_protect"][:-1] or ["存在しない情報"]
     wrong = tmp_path / "wrong.jsonl"
