@@ -221,7 +221,8 @@ class Assistant:
     def unknown_codes(self, question: str) -> list[str]:
         """Acronyms and codes (ISO, GDPR, 27001) the documents never mention: other schemes."""
         words = re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", nfkc(question))
-        codes = [w for w in words if re.search(r"[A-Z]{2}|[0-9]{3}", w)]
+        # Three letters or digits at least: two-letter words (IT, PC, AI) are everyday words, not schemes.
+        codes = [w for w in words if re.search(r"[A-Z]{3}|[0-9]{3}", w)]
         return [c for c in codes if c.lower() not in self._vocab and c.lower() not in self.glossary.mapping]
 
     def asks_standard_details(self, r: Retrieval, question: str) -> bool:

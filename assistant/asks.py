@@ -22,7 +22,7 @@ _ASKS: list[tuple[AskKind, re.Pattern]] = [
     ("period", re.compile(r"何年(?!も)|何か月(?!も)|何ヶ月(?!も)|何カ月(?!も)|何ヵ月(?!も)|何日間|何週間|有効期限|有効期間|期間は|更新(の|は)?(頻度|周期|サイクル)|how long (?:is|are|does|do|will)\b.{0,40}\b(?:valid|last|take)|valid for|validity", re.I)),
     ("date", re.compile(r"いつまで|いつから|いつ(?:に|頃|ごろ)?[^もで]|期限|締め?切り?|何月|何日まで|^\s*when\b|deadline|by when", re.I)),
     ("count", re.compile(r"何社|何件|何人|何か所|何カ所|何団体|何機関|いくつ|how many|number of", re.I)),
-    ("names", re.compile(r"(名前|名称|社名|一覧|リスト)[^。？?]{0,8}?(教え|知り|挙げ|出し|見せ|ください|下さい)|(名前|名称|社名|一覧|リスト)(は|を)?\s*[?？]|どこ(の|が)(会社|機関|団体|企業)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
+    ("names", re.compile(r"(名前|名称|社名|一覧|リスト)[^。？?]{0,8}?(教え|知り|挙げ|出し|見せ|ください|下さい)|(名前|名称|社名|一覧|リスト)(は|を)?\s*[?？]|どこ(の|が)(会社|機関|団体|企業)(?!でも)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
     ("definition", re.compile(r"(?<![こもにとう])とは(?:何|なに|どういう|どんな|[？?、。]|\s*$)|(?<![にとう])って(?:何|なに)(?!が|を)|の意味(?!が)|の定義|\bdefine\b|\bdefinition\b|\bmeaning of\b", re.I)),
 ]
 _DEFINED_TERM = re.compile(r"^(.*?)(?:(?<![こもにとう])とは|(?<![にとう])って(?:何|なに)|の意味|の定義)")
@@ -32,6 +32,21 @@ _HAS_AMOUNT = re.compile(rf"{_N}\s*(円|万円|億円|ドル)")
 _HAS_PERIOD = re.compile(rf"{_N}\s*(年間|年ごと|年以内|年を超え|か月|ヶ月|カ月|箇月|日間|日以内|週間)|有効期間|有効期限")
 _HAS_DATE = re.compile(rf"{_N}\s*年\s*{_N}\s*月|{_N}\s*月\s*{_N}\s*日|までに")
 _HAS_COUNT = re.compile(rf"{_N}\s*(社|件|人|か所|団体|機関)")
+
+
+# A sentence that asks (a question or a request), as opposed to one that gives context
+# (「従業員25人の樹脂成形の会社です。」): interrogatives, question endings, requests, wishes.
+_ASKING = re.compile(
+    r"[?？]|か[。．\s]*$|かな|かね|でしょうか|ますか|ですか|のか|っけ|何|なに|なん|どう|どこ|どの|どれ|どんな|どういう|いつ|誰|だれ|なぜ|"
+    r"いくら|いくつ|教えて|ください|下さい|ほしい|欲しい|知りたい|したい|たいです|たいの|べき|ばいい|ばよい|たらいい|"
+    r"\b(what|how|which|when|where|who|why|whether|should|can|could|do|does|is|are|please|tell|explain)\b",
+    re.I,
+)
+
+
+def is_asking(sentence: str) -> bool:
+    """Does this sentence ask something (rather than only set the scene)?"""
+    return bool(_ASKING.search(nfkc(sentence)))
 
 
 def asks_for(question: str) -> AskKind | None:

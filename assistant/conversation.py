@@ -57,7 +57,9 @@ class ChatServices:
     advisor: Advisor
     triage: TriageServices
     anchors: list[str] = field(default_factory=load_anchors)
-    anchor_margin: float = 0.25  # a later anchor goes first only when the question is this much closer to it
+    # A later anchor goes first only when the question is this much closer to it: the guideline's own
+    # starting point (見極め) leads unless the question is plainly about the minimum set (set on eval/guide).
+    anchor_margin: float = 0.45
     # A clause much closer than every anchor, and close in meaning, is quoted first: it answers more of the question.
     specific_gap: float = 0.3
     specific_dense: float = 0.87

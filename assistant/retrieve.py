@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .asks import is_asking
 from .clauses import ROMAN_NUMERALS, canonical_id
 from .config import RetrievalConfig
 from .corpus import LEAD_ALIAS, Corpus
@@ -148,13 +149,19 @@ def rank(index: Index, text: str, cfg: RetrievalConfig, expand: Callable[[str], 
     return hits
 
 
-_PART_SPLIT = re.compile(r"[？?。]|と、|あと、|また、|、それと|、それぞれ|\band also\b|;")
+_PART_SPLIT = re.compile(r"(?<=[？?。])|と、|あと、|また、|、それと|、それぞれ|\band also\b|;")
 MIN_PART_CHARS = 8
 
 
 def question_parts(question: str) -> list[str]:
-    """The separate asks of a compound question (「Aと、Bについて教えて」), or [] for a simple one."""
-    parts = [p.strip() for p in _PART_SPLIT.split(question) if len(p.strip()) >= MIN_PART_CHARS]
+    """The separate asks of a compound question (「Aと、Bについて教えて」), or [] for a simple one.
+    Sentences that only set the scene (「社員15人の町工場です。」) are not asks: they stay in the
+    whole question's ranking but get no ranking of their own."""
+    pieces = [p.strip() for p in _PART_SPLIT.split(question) if p and p.strip()]
+    sentences = [p for p in pieces if p[-1] in "？?。"]
+    asks = [p for p in pieces if not (p[-1] in "。" and len(sentences) > 1 and not is_asking(p))]
+    parts = [p.rstrip("？?。").strip() for p in asks]
+    parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
     return parts if len(parts) >= 2 else []
 
 

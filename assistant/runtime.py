@@ -52,7 +52,8 @@ def chat_services(answerer: Answerer, triage: TriageServices | None = None, writ
     cfg, embedder = a.cfg, a.index.embedder
     examples = load_examples()
     catalogue = triage.catalogue if triage else Catalogue.load()
-    classifier = IntentClassifier(examples, vectors_for(cfg.index_dir, embedder, [t for t, _ in examples], write_cache, as_query=True), embedder)
+    classifier = IntentClassifier(examples, vectors_for(cfg.index_dir, embedder, [t for t, _ in examples], write_cache, as_query=True), embedder,
+                                  cache_dir=cfg.index_dir, write_cache=write_cache)
     advisor = Advisor(catalogue, vectors_for(cfg.index_dir, embedder, Advisor.texts(catalogue), write_cache), embedder, a.index.tokenizer)
     triage = triage or TriageServices.load(lambda: a.corpus, cfg.home)
     return ChatServices(answerer, classifier, advisor, triage)
@@ -68,6 +69,8 @@ def rebuild_index(cfg: Config, notify: Notify = _quiet, corpus: Corpus | None = 
     embedder = make_embedder(cfg.embedder)
     report = build_index(cfg, corpus or load_corpus(cfg.corpus_dirs), embedder, Tokenizer(), notify)
     with writer_lock(cfg.index_dir):
-        vectors_for(cfg.index_dir, embedder, [t for t, _ in load_examples()], True, notify, as_query=True)
+        examples = load_examples()
+        IntentClassifier(examples, vectors_for(cfg.index_dir, embedder, [t for t, _ in examples], True, notify, as_query=True), embedder,
+                         cache_dir=cfg.index_dir, write_cache=True)  # its linear model, fitted once here
         vectors_for(cfg.index_dir, embedder, Advisor.texts(Catalogue.load()), True, notify)
     return report

@@ -41,6 +41,7 @@ def test_route_is_a_pure_function_of_votes_cues_and_evidence():
         ("認定された認証機関の名前を全部教えて", "names"), ("何社が認証を取ってるの？", "count"), ("営業秘密とは？", "definition"),
         ("How long is a certificate valid for?", "period"), ("情報が漏れると会社にとって何がまずい？", None),
         ("取引先が確認するとき、認証を持っていることは考慮されるの？", None), ("何年も前の図面も守るべき？", None),
+        ("認証機関の名前を教えて", "names"), ("認証機関ってどこの会社でもなれるものなんですか？", None),  # 「でも」: any firm
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -56,6 +57,43 @@ def test_a_clause_can_only_answer_what_it_contains(tokenizer_nouns=None):
     assert clause_answers("names", "独立行政法人中小企業基盤整備機構等の支援機関と連携し", nouns)
     assert not clause_answers("names", "認定技術等情報漏えい防止措置認証機関は", nouns)
     assert asked_term("この指針でいう「技術等情報」とは？") == "技術等情報" and asked_term("営業秘密とは何ですか") == "営業秘密"
+
+
+def test_scene_setting_sentences_are_not_asks_of_their_own():
+    from assistant.asks import is_asking
+    from assistant.retrieve import question_parts
+
+    assert not is_asking("工場長をしています。") and not is_asking("社員15人の町工場です。")
+    assert is_asking("何から始めればいいですか？") and is_asking("指針の内容を教えてください。") and is_asking("What should we do?")
+    # context + one ask is a simple question; two asks stay a compound one
+    assert question_parts("工場長をしています。指針ではどういう流出の仕方を想定しているんでしょうか？") == []
+    assert question_parts("技術等情報とは何ですか？必要最低限の措置とは何ですか？") == ["技術等情報とは何ですか", "必要最低限の措置とは何ですか"]
+
+
+def test_everyday_two_letter_words_are_not_other_schemes(assistant):
+    assert assistant.unknown_codes("うちはIT担当もいないし、PCも古いです") == []
+    assert assistant.unknown_codes("ISMSやGDPRとの違いは？") == ["ISMS", "GDPR"]
+
+
+def test_the_intent_vote_blends_neighbours_with_a_linear_model_cached_by_the_index_job(tmp_path):
+    import numpy as np
+
+    from assistant.intent import INTENTS, fit_softmax, linear_model
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(len(INTENTS), 16))
+    labels = np.repeat(np.arange(len(INTENTS)), 20)
+    x = centres[labels] + 0.3 * rng.normal(size=(len(labels), 16))
+    w, b = fit_softmax(x, labels, len(INTENTS), 16.0)
+    assert ((x @ w + b).argmax(axis=1) == labels).mean() == 1.0  # separable data is fitted
+    w1, _ = linear_model(x.astype(np.float32), labels, 16.0, tmp_path, write=True)
+    cached = list(tmp_path.glob("intent-linear-*.npz"))
+    assert len(cached) == 1
+    w2, _ = linear_model(x.astype(np.float32), labels, 16.0, tmp_path)  # read back, not fitted
+    assert np.array_equal(w1, w2)
+    cached[0].write_bytes(b"damaged")
+    w3, _ = linear_model(x.astype(np.float32), labels, 16.0, tmp_path)  # a damaged file is fitted again
+    assert np.allclose(w1, w3)
 
 
 # -- answers ------------------------------------------------------------------------------------------------------

@@ -53,6 +53,16 @@ def test_the_guiding_chat_passes_its_gate_and_reports_per_intent(built, tmp_path
     assert f"直った: {passing['id']}" in p.stdout.decode()
 
 
+def test_the_second_dev_set_passes_its_gate(built, tmp_path):
+    """New wording written after the first round of tuning: its own floors (thresholds.toml)."""
+    cases = sorted(str(p) for p in (ROOT / "eval" / "guide2").glob("*.jsonl"))
+    assert cases
+    p = run_eval(["--cases", *cases, "--gate-table", "guide2_gate", "--json", str(tmp_path / "g2.json"), "--quiet"], built)
+    assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+    s = json.loads((tmp_path / "g2.json").read_text(encoding="utf-8"))["configs"]["hybrid"]["summary"]
+    assert s["cases"] >= 50 and s["quote_fidelity"] == 1.0
+
+
 def test_a_weaker_config_fails_the_gate(built, tmp_path):
     """Dense-only retrieval (no explicit references, no glossary) misses the thresholds: exit 1."""
     p = run_eval(["--cases", str(ROOT / "eval" / "cases" / "guideline.jsonl"), "--config", "dense", "--quiet"], built)
