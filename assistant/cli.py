@@ -325,7 +325,7 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
         if earlier_code:
             earlier = records.load_consultation(earlier_code)
             prev_session = TriageSession(services, TriageState.from_dict(earlier.state), earlier.code)
-            session.previous = _result_of(prev_session, earlier.result)
+            session.previous = prev_session.saved_result(earlier.result)
             session.state.previous = earlier.code
             if not answers_file and not resume:
                 session.state.progress = dict(TriageState.from_dict(earlier.state).progress)
@@ -383,17 +383,6 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
         click.echo(f"\n相談コード: {code}（assistant triage --resume {code} --md 記録.md で書き出せます）")
         if secret:
             click.echo(f"編集用の合言葉: {secret}（Web で記録を変更・削除するときに必要です。控えておいてください）")
-
-
-def _result_of(session, stored: dict | None):
-    from .triage.model import TriageResult
-
-    if stored:
-        try:
-            return TriageResult.from_dict(stored)
-        except (KeyError, TypeError, ValueError):
-            pass
-    return session.result() if session.finished else None
 
 
 def _save(records, session, code: str | None, secret: str | None, result, version: str) -> tuple[str, str | None]:

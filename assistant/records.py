@@ -187,10 +187,7 @@ class Records:
     def save_consultation(self, code: str, state: dict, result: dict | None, corpus_version: str, secret: str | None = None, admin: bool = False) -> None:
         code = normalise_code(code)
         with self.engine.begin() as db:
-            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
-            if row is None:
-                raise RecordError(f"相談コード {code} の記録は見つかりません。")
-            self._check_secret(row.edit_hash, secret, admin)
+            self._authorise(db, code, secret, admin)
             db.execute(consultations.update().where(consultations.c.code == code).values(
                 updated_at=time.time(), state=self._dump(state), result=self._dump(result) if result else None, corpus_version=corpus_version))
 
@@ -206,19 +203,20 @@ class Records:
 
     def check_edit(self, code: str, secret: str | None, admin: bool = False) -> None:
         with self.engine.connect() as db:
-            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == normalise_code(code))).first()
-        if row is None:
-            raise RecordError(f"相談コード {normalise_code(code)} の記録は見つかりません。")
-        self._check_secret(row.edit_hash, secret, admin)
+            self._authorise(db, normalise_code(code), secret, admin)
 
     def delete_consultation(self, code: str, secret: str | None = None, admin: bool = False) -> None:
         code = normalise_code(code)
         with self.engine.begin() as db:
-            row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
-            if row is None:
-                raise RecordError(f"相談コード {code} の記録は見つかりません。")
-            self._check_secret(row.edit_hash, secret, admin)
+            self._authorise(db, code, secret, admin)
             db.execute(consultations.delete().where(consultations.c.code == code))
+
+    def _authorise(self, db, code: str, secret: str | None, admin: bool) -> None:
+        """The record exists and the caller may change it (inside the caller's transaction)."""
+        row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
+        if row is None:
+            raise RecordError(f"相談コード {code} の記録は見つかりません。")
+        self._check_secret(row.edit_hash, secret, admin)
 
     @staticmethod
     def _check_secret(stored: str | None, secret: str | None, admin: bool) -> None:

@@ -69,20 +69,10 @@ def triage_session(ctx, sess: dict) -> TriageSession:
     if sess.get("previous_code") and ctx.records is not None:
         try:
             saved = ctx.records.load_consultation(sess["previous_code"])
-            previous = result_of_record(TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code), saved.result)
+            previous = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code).saved_result(saved.result)
         except RecordError:
             previous = None
     return TriageSession(bundle.triage, state, sess.get("code"), previous)
-
-
-def result_of_record(session: TriageSession, stored: dict | None) -> TriageResult | None:
-    """The result as it was saved; a record from before the typed result is rebuilt from its answers."""
-    if stored:
-        try:
-            return TriageResult.from_dict(stored)
-        except (KeyError, TypeError, ValueError):
-            pass
-    return session.result() if session.finished else None
 
 
 def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None) -> tuple[dict, str]:
@@ -796,7 +786,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 return None
             bundle = ctx.live.current()
             session = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code)
-            result = result_of_record(session, saved.result)
+            result = session.saved_result(saved.result)
             if result is None:
                 return None
             result.code = saved.code

@@ -101,6 +101,15 @@ class TriageSession:
         return replace(self, state=state)
 
     # -- the result ---------------------------------------------------------------------------
+    def saved_result(self, stored: dict | None) -> TriageResult | None:
+        """The result as it was saved; a record from before the typed result is rebuilt from its answers."""
+        if stored:
+            try:
+                return TriageResult.from_dict(stored)
+            except (KeyError, TypeError, ValueError):
+                pass
+        return self.result() if self.finished else None
+
     def result(self) -> TriageResult:
         if not self.finished:
             raise TriageError("診断はまだ終わっていません。")
