@@ -24,7 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "cases" / "guideline.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+# Guideline questions and owners' questions. Each mode of a run starts further along this list, so
+# that the second mode does not find its questions in the embedder's query cache from the first.
+QUESTIONS = [json.loads(line)["question"] for name in ("cases/guideline.jsonl", "guide/guide.jsonl", "guide2/guide_dev2.jsonl")
+             for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 TIME_LIMIT_S = 600
 
 
@@ -91,7 +94,7 @@ def _rest_user(url: str, headers: dict):
     return ask
 
 
-def run(url: str, users: int, questions: int, mode: str = "gradio", replicas: int = 0) -> dict:
+def run(url: str, users: int, questions: int, mode: str = "gradio", replicas: int = 0, offset: int = 0) -> dict:
     """N users, each asking ``questions`` questions, all starting together. ``replicas`` > 0 pins
     user n to replica n % replicas through HAProxy's cookie (gradio's queue needs one replica)."""
     latencies: list[float] = []
@@ -117,7 +120,7 @@ def run(url: str, users: int, questions: int, mode: str = "gradio", replicas: in
         for i in range(questions):
             if time.time() > deadline:
                 return
-            q = QUESTIONS[(n * questions + i) % len(QUESTIONS)]
+            q = QUESTIONS[(offset + n * questions + i) % len(QUESTIONS)]
             start = time.perf_counter()
             try:
                 ok, detail = ask(q)
@@ -180,16 +183,16 @@ def main() -> int:
             from cluster import Cluster
 
             with Cluster(Path(tmp) / "cluster", 2, extra_env={"ASSISTANT_ASKS_PER_MINUTE": "100000"}) as c:
-                for mode in modes:
-                    r = run(c.url, args.users, args.questions, mode, replicas=2)
+                for n, mode in enumerate(modes):
+                    r = run(c.url, args.users, args.questions, mode, replicas=2, offset=n * args.users * args.questions)
                     r["server"] = server_stats([c.replica_url(1), c.replica_url(2)])
                     results.append(r)
         else:
             home = args.home or Path(tmp)
             proc, url = start_app(home, {"ASSISTANT_ASKS_PER_MINUTE": "100000"})
             try:
-                for mode in modes:
-                    r = run(url, args.users, args.questions, mode)
+                for n, mode in enumerate(modes):
+                    r = run(url, args.users, args.questions, mode, offset=n * args.users * args.questions)
                     r["server"] = server_stats([url])
                     results.append(r)
             finally:
