@@ -4,8 +4,9 @@ The examples (corpus/intents/examples.jsonl, product data) are embedded once; a 
 compared with all of them and the labels of its nearest neighbours vote, weighted by
 similarity. A linear (softmax) model fitted on the same examples votes beside them: the
 neighbours follow the wording of the nearest examples, the linear model the directions that
-separate the labels overall, and new wording is usually caught by one of the two. A few structural cues (an instruction to the assistant, a named clause, a question
-about a particular case's legality) decide before the vote. ``route`` is the pure function
+separate the labels overall, and new wording is usually caught by one of the two. A few
+structural cues (an instruction to the assistant, a named clause, a question about a
+particular case's legality) decide before the vote. ``route`` is the pure function
 that turns the votes and cues into the label; its thresholds are an ``IntentPolicy``.
 """
 
@@ -32,7 +33,7 @@ class IntentDataError(ValueError):
 
 @dataclass(frozen=True)
 class IntentPolicy:
-    """Thresholds of the decision (set on eval/cases; the held-out set is never used to set them)."""
+    """Thresholds of the decision (set on eval/cases, eval/guide and eval/guide2; the held-out set is never used to set them)."""
 
     k: int = 5  # neighbours that vote
     linear_share: float = 0.5  # the linear model's share of the vote (the neighbours have the rest)
@@ -155,6 +156,7 @@ def linear_model(x: np.ndarray, labels: np.ndarray, c: float, cache_dir: Path | 
             pass  # damaged: fitted again below
     w, b = fit_softmax(x.astype(np.float64), labels, len(INTENTS), c)
     if path and write:
+        cache_dir.mkdir(parents=True, exist_ok=True)
         for old in cache_dir.glob("intent-linear-*.npz"):
             old.unlink(missing_ok=True)
         tmp = cache_dir / f".intent-linear.{os.getpid()}.tmp.npz"
