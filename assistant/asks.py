@@ -44,6 +44,15 @@ _ASKING = re.compile(
 )
 
 
+# A direct question (「見極めって何？」, 「…ですか」): narrower than an ask. During the diagnosis free
+# text is usually an answer, so only a direct question is taken as a side question.
+_QUESTION = re.compile(r"[？?]\s*$|とは|って(何|なに|どう)|ですか|ますか|でしょうか|教えて|\b(what|how|why|which|who|when)\b", re.I)
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
 def is_asking(sentence: str) -> bool:
     """Does this sentence ask something (rather than only set the scene)?"""
     return bool(_ASKING.search(nfkc(sentence)))

@@ -20,7 +20,7 @@ from .advice import Advisor
 from .answer import Answer, Answerer, Event
 from .config import SHIPPED_CORPUS
 from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
-from .asks import asks_for
+from .asks import asks_for, is_question
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
 from .retrieve import cited_in, explicit_references, is_followup, last_user_turn
 from .texts import text
@@ -30,7 +30,6 @@ from .triage.session import TriageServices, TriageSession
 ACTION_ANCHORS = SHIPPED_CORPUS / "guideline" / "action.json"
 START_TRIAGE = "見極め診断を始める"
 BACK = ("戻る", "back")
-_QUESTION_LIKE = re.compile(r"[？?]\s*$|とは|って(何|なに|どう)|ですか|ますか|でしょうか|教えて|\b(what|how|why|which|who|when)\b", re.I)
 _UNKNOWN_REPLY = re.compile(r"^(わから|分から|不明|知らない|unknown)")
 
 
@@ -258,7 +257,7 @@ class Conversation:
         """Free text that asks something is a side question, not an answer (quick replies are answers)."""
         if q is None or message in q.options or message == UNKNOWN:
             return False
-        return bool(_QUESTION_LIKE.search(message))
+        return is_question(message)
 
     @staticmethod
     def _value(message: str, q: Question | None):

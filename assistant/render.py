@@ -62,13 +62,18 @@ def tree_markdown(corpus: Corpus, query: str = "") -> str:
     return "\n".join(out) if out else "該当する条項はありません。"
 
 
-def question_markdown(q: Question, asked: int, left: int | None) -> str:
+def question_markdown(q: Question) -> str:
     head = f"### {md_text(q.text)}"
     if q.kind == "batch":
         head += "\n\n" + "、".join(md_text(q.options[i]) for i in range(len(q.items)))
     if q.help:
         head += f"\n\n<small>{md_text(q.help)}</small>"
     return head
+
+
+def progress_note(asked: int, left: int | None) -> str:
+    """The chat's small line under a diagnosis question (the tab shows ``progress_html`` instead)."""
+    return f"<small>{asked} 問に回答済み" + (f"、残り最大 {left} 問" if left is not None else "") + "</small>"
 
 
 def quick_replies(q: Question) -> list[dict]:

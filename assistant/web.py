@@ -22,7 +22,7 @@ from .limits import RateLimited
 from .markup import md_lines, md_text
 from .records import RecordError, RecordsUnavailable
 from .render import (
-    answer_markdown, clause_panel, progress_html, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
+    answer_markdown, clause_panel, progress_html, progress_note, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
 )
 from .triage import TriageError, TriageResult, TriageState
 from .triage import excel as triage_excel
@@ -263,7 +263,7 @@ def chat_tab(ctx, sess: gr.State):
                     files = (gr.update(visible=True), md, pdf, xlsx)
                 elif turn.question is not None:
                     asked, left = turn.session.progress()
-                    text = question_markdown(turn.question, asked, left) + f"\n\n<small>{asked} 問に回答済み" + (f"、残り最大 {left} 問" if left is not None else "") + "</small>"
+                    text = question_markdown(turn.question) + "\n\n" + progress_note(asked, left)
                     messages.append({"role": "assistant", "content": text, "options": quick_replies(turn.question)})
             # The download button always holds the conversation so far: one click saves it.
             path = ctx.exports.write(_sid(sess_), "相談の記録.md", conversation_markdown(answers_))
@@ -411,7 +411,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
                         result_md: triage_report.markdown(result, include_answers=False), chart: png, md_file: md, pdf_file: pdf, xlsx_file: xlsx,
                         pick: gr.update(choices=[(f"{m.id} {m.title}（{result.progress_of(m.id).label}）", m.id) for m in result.measures], value=None),
                         progress_box: gr.update(visible=not readonly)}
-            text = question_markdown(q, asked, left)
+            text = question_markdown(q)
             options = list(q.options) + ([UNKNOWN] if q.kind in ("choice",) else [])
             if q.kind == "choice":
                 c_upd, m_upd = gr.update(choices=options, value=None, visible=True), gr.update(visible=False, value=[])

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from assistant.scoring import percentile as pct  # noqa: E402  one formula for every percentile
 # Guideline questions and owners' questions. Each mode of a run starts further along this list, so
 # that the second mode does not find its questions in the embedder's query cache from the first.
 QUESTIONS = [json.loads(line)["question"] for name in ("cases/guideline.jsonl", "guide/guide.jsonl", "guide2/guide_dev2.jsonl")
@@ -63,12 +64,6 @@ def wait_ready(url: str, proc: subprocess.Popen | None = None, timeout_s: float 
             pass
         time.sleep(0.5)
     return False
-
-
-def pct(values: list[float], p: float) -> float:
-    from assistant.scoring import percentile
-
-    return percentile(values, p)
 
 
 def _gradio_user(url: str, headers: dict):
