@@ -97,9 +97,11 @@ class Answerer(Protocol):
 
 @dataclass(frozen=True)
 class SupportPolicy:
-    """Thresholds of the support decision, tuned on eval/cases (see eval/README.md)."""
+    """Thresholds of the support decision, tuned on eval/cases and eval/guide* (see eval/README.md)."""
 
-    min_vocabulary: float = 0.25  # below this share of known key terms the question is off-topic
+    # Below this share of known key terms the question is off-topic. Everyday or English wording uses few
+    # of the documents' words: between this and weak_vocabulary a clause close in meaning must carry it.
+    min_vocabulary: float = 0.1
     weak_vocabulary: float = 0.4  # below this, the best clause must also be close in meaning
     weak_dense: float = 0.85  # cosine similarity the best clause needs in that case
     related_vocabulary: float = 0.4  # a refused question this much about the documents gets related clauses

@@ -31,12 +31,15 @@ class RetrievalConfig:
     explicit_refs: bool = True  # 「第4の2の一」 in a question pins that clause first
     top_k: int = 5
     history_weight: float = 0.35  # how much the previous turn steers a follow-up question
+    examples_weight: float = 0.5  # share of a clause's dense score taken from its example questions (questions.json)
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
             raise ConfigError(f"retrieval mode は {', '.join(RETRIEVAL_MODES)} のいずれかです（指定: {self.mode}）")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ConfigError("dense_weight は 0〜1 の範囲で指定してください")
+        if not 0.0 <= self.examples_weight <= 1.0:
+            raise ConfigError("examples_weight は 0〜1 の範囲で指定してください")
 
 
 LLM_BACKENDS = ("none", "llamacpp", "openai", "ollama")

@@ -13,6 +13,7 @@ from .clauses import Clause, canonical_id, parse_document
 PARSER_VERSION = "1"
 LEAD_ALIAS = "の柱書き"
 PLAIN_FILE = "plain.json"
+QUESTIONS_FILE = "questions.json"
 # A term right before a parenthesis that ends in 「をいう。」 is being defined there.
 _DEFINED = re.compile(r"(?<![一-龥ァ-ヶーの])の?([一-龥ァ-ヶー][一-龥ァ-ヶーの]{1,29})（[^（）]*(?:（[^（）]*）[^（）]*)*?をいう。")
 _NAMED = re.compile(r"以下(?:この指針の[^「]*において)?「([^「」]{2,40})」という")
@@ -62,6 +63,8 @@ class Document:
     joins: list[tuple[str, str]]
     # Product-written plain-language paraphrases per clause (search aid, never quoted).
     plain: dict[str, list[str]] = field(default_factory=dict)
+    # Product-written questions each clause answers, in users' words (search aid, never quoted).
+    questions: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def doc(self) -> str:
@@ -84,8 +87,10 @@ def load_document(manifest_path: Path) -> Document:
         )
     text = data.decode("utf-8")
     parsed = parse_document(manifest.doc, text)
-    plain = _read_plain(manifest_path.parent / PLAIN_FILE, {c.id for c in parsed.clauses})
-    return Document(manifest, parsed.title or manifest.title, parsed.clauses, parsed.warnings, parsed.joins, plain)
+    known = {c.id for c in parsed.clauses}
+    plain = _read_plain(manifest_path.parent / PLAIN_FILE, known)
+    questions = _read_plain(manifest_path.parent / QUESTIONS_FILE, known)
+    return Document(manifest, parsed.title or manifest.title, parsed.clauses, parsed.warnings, parsed.joins, plain, questions)
 
 
 def _read_plain(path: Path, known: set[str]) -> dict[str, list[str]]:
@@ -94,10 +99,10 @@ def _read_plain(path: Path, known: set[str]) -> dict[str, list[str]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))["clauses"]
     except (OSError, ValueError, KeyError) as exc:
-        raise CorpusError(f"言い換えファイル {path} を読めません: {exc}") from exc
+        raise CorpusError(f"検索補助ファイル {path} を読めません: {exc}") from exc
     unknown = sorted(set(data) - known)
     if unknown:
-        raise CorpusError(f"言い換えファイル {path} に存在しない条項IDがあります: {', '.join(unknown)}")
+        raise CorpusError(f"検索補助ファイル {path} に存在しない条項IDがあります: {', '.join(unknown)}")
     return data
 
 
@@ -190,6 +195,10 @@ class Corpus:
     def plain(self, clause_id: str) -> list[str]:
         c = self.resolve(clause_id)
         return self.docs[c.doc].plain.get(c.id, []) if c else []
+
+    def questions(self, clause_id: str) -> list[str]:
+        c = self.resolve(clause_id)
+        return self.docs[c.doc].questions.get(c.id, []) if c else []
 
     def document_of(self, clause_id: str) -> Document | None:
         c = self.resolve(clause_id)

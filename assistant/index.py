@@ -64,17 +64,25 @@ def search_text(clause: Clause, corpus: Corpus) -> str:
     return " › ".join(context_path(clause, corpus) + [clause.text])
 
 
-def entries(corpus: Corpus) -> list[tuple[str, str, str]]:
-    """(entry id, clause id, text): each clause once as written, once per plain paraphrase.
+QUESTION_ENTRY = "#q"  # entry ids of example questions: f"{clause id}#q{n}"
 
-    Paraphrases are extra vectors pointing at the same clause; a clause scores the best of
-    its vectors, which bridges everyday wording and legal wording without quoting them.
+
+def entries(corpus: Corpus) -> list[tuple[str, str, str]]:
+    """(entry id, clause id, text): each clause once as written, once per plain paraphrase and
+    once per example question it answers.
+
+    Paraphrases and questions are extra vectors pointing at the same clause; a clause scores the
+    best of its vectors, which bridges everyday wording and legal wording without quoting them.
+    A question is closest to questions asked the same way, so the examples carry the most weight
+    for the long, chatty questions owners write.
     """
     out = []
     for c in corpus.content_clauses():
         out.append((f"{c.id}#0", c.id, search_text(c, corpus)))
         for n, text in enumerate(corpus.plain(c.id), start=1):
             out.append((f"{c.id}#p{n}", c.id, text))
+        for n, text in enumerate(corpus.questions(c.id), start=1):
+            out.append((f"{c.id}{QUESTION_ENTRY}{n}", c.id, text))
     return out
 
 
@@ -301,15 +309,26 @@ class Index:
         return self._order.get(clause_id, len(self._order))
 
     def dense_scores(self, query: str) -> dict[str, float]:
-        """Cosine similarity of the question to every clause (best of the clause's vectors)."""
+        """Cosine similarity of the question to every clause (best of the clause's text and paraphrases)."""
+        return self.similarities(query)[0]
+
+    def similarities(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
+        """(text, examples): per clause, the best cosine similarity of the question to the clause's
+        text and paraphrases, and to the example questions it answers (-1 where it has none).
+
+        The two stay apart because a question is nearer to another question than to any legal
+        text: the thresholds on ``text`` (is the question close in meaning to what a clause says?)
+        keep their meaning, and the examples only help to rank."""
         vector = self.embedder.embed_query(query)
         res = self._collection.query(query_embeddings=[vector], n_results=self._n_entries, include=["distances", "metadatas"])
-        scores = {cid: -1.0 for cid in self.ids}
-        for meta, dist in zip(res["metadatas"][0], res["distances"][0]):
+        text = {cid: -1.0 for cid in self.ids}
+        examples = {cid: -1.0 for cid in self.ids}
+        for eid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
             cid = (meta or {}).get("clause_id")
-            if cid in scores:
-                scores[cid] = max(scores[cid], 1.0 - float(dist))
-        return scores
+            if cid in text:
+                target = examples if QUESTION_ENTRY in eid else text
+                target[cid] = max(target[cid], 1.0 - float(dist))
+        return text, examples
 
     def bm25_scores(self, terms: list[str]) -> dict[str, float]:
         if not terms:
@@ -319,11 +338,11 @@ class Index:
 
 
 def bm25_for(corpus: Corpus, tokenizer: Tokenizer):
-    """BM25 over each clause's context path, text and paraphrases, built in memory (milliseconds)."""
+    """BM25 over each clause's context path, text, paraphrases and example questions, built in memory (milliseconds)."""
     import bm25s
 
     retriever = bm25s.BM25()
-    docs = [" ".join([search_text(c, corpus), *corpus.plain(c.id)]) for c in corpus.content_clauses()]
+    docs = [" ".join([search_text(c, corpus), *corpus.plain(c.id), *corpus.questions(c.id)]) for c in corpus.content_clauses()]
     retriever.index([tokenizer.terms(d) for d in docs], show_progress=False)
     return retriever
 

@@ -33,7 +33,7 @@ class IntentDataError(ValueError):
 
 @dataclass(frozen=True)
 class IntentPolicy:
-    """Thresholds of the decision (set on eval/cases, eval/guide and eval/guide2; the held-out set is never used to set them)."""
+    """Thresholds of the decision (set on eval/cases and eval/guide, guide2, guide3; the held-out set is never used to set them)."""
 
     k: int = 5  # neighbours that vote
     linear_share: float = 0.5  # the linear model's share of the vote (the neighbours have the rest)
@@ -48,6 +48,14 @@ class IntentPolicy:
     # some measure of the catalogue is close to it. Otherwise it is outside what the product covers.
     action_vocabulary: float = 0.25
     action_catalogue_dense: float = 0.85
+    # ... unless the vote for action is this clear: an English question uses few of the Japanese documents' words.
+    action_confident: float = 0.8
+    # Refusing an honest question costs the owner more than one more look costs us: misuse must win at
+    # least this share of the vote, else the next label decides (injection is caught by the cue above).
+    misuse_share: float = 0.5
+    # ... and both voters must see it: the neighbours alone follow a shared topic (a leaver, a customer's
+    # drawings) and the linear model alone a shared direction; refusing takes each giving misuse this share.
+    misuse_agreement: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,13 @@ class IntentDecision:
     votes: dict[str, float] = field(default_factory=dict)  # share of the vote per label
     cue: str | None = None  # the cue that decided, when one did
     neighbours: tuple[tuple[str, str, float], ...] = ()  # (text, label, similarity)
+    least: dict[str, float] = field(default_factory=dict)  # per label, the smaller share of the two voters
 
 
-def route(votes: dict[str, float], cues: Cues, evidence: Evidence, policy: IntentPolicy) -> tuple[Intent, str | None]:
-    """The label for a turn: cues first, then the vote, weighed against the documents' evidence (a pure function)."""
+def route(votes: dict[str, float], cues: Cues, evidence: Evidence, policy: IntentPolicy,
+          least: dict[str, float] | None = None) -> tuple[Intent, str | None]:
+    """The label for a turn: cues first, then the vote, weighed against the documents' evidence (a pure function).
+    ``least`` is, per label, the smaller share the two voters gave it (the blended vote when absent)."""
     if cues.instruction:
         return "misuse", "instruction"
     if cues.legal_judgement:
@@ -91,13 +102,17 @@ def route(votes: dict[str, float], cues: Cues, evidence: Evidence, policy: Inten
     if cues.clause_reference:
         return "documents", "clause_reference"
     best, share = max(votes.items(), key=lambda kv: kv[1])
+    least = least if least is not None else votes
+    if best == "misuse" and (share < policy.misuse_share or least.get("misuse", 0.0) < policy.misuse_agreement):
+        best, share = max(((k, v) for k, v in votes.items() if k != "misuse"), key=lambda kv: kv[1])
     if best in ("action", "triage") and evidence.strong(policy):
         return "documents", "evidence"
     if best == "out_of_scope" and evidence.asks is None and evidence.strong(policy):
         return "documents", "evidence"
     if cues.followup and cues.previous in ("documents", "action") and best not in ("misuse", cues.previous) and share < policy.followup_share:
         return cues.previous, "followup"
-    if best == "action" and evidence.vocabulary < policy.action_vocabulary and evidence.catalogue < policy.action_catalogue_dense:
+    if (best == "action" and share < policy.action_confident and evidence.vocabulary < policy.action_vocabulary
+            and evidence.catalogue < policy.action_catalogue_dense):
         return "out_of_scope", "off_topic"
     return best, None  # type: ignore[return-value]
 
@@ -183,7 +198,8 @@ class IntentClassifier:
         self.policy = policy or IntentPolicy()
         self._w, self._b = linear_model(self._matrix, self._labels, self.policy.linear_c, cache_dir, write_cache)
 
-    def votes(self, question: str) -> tuple[dict[str, float], tuple[tuple[str, str, float], ...]]:
+    def votes(self, question: str) -> tuple[dict[str, float], tuple[tuple[str, str, float], ...], dict[str, float]]:
+        """(the blended vote, the nearest examples, per label the smaller share the two voters gave)."""
         q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         q = q / (np.linalg.norm(q) or 1.0)
         sims = self._matrix @ q
@@ -195,11 +211,14 @@ class IntentClassifier:
         np.add.at(totals, self._labels[top], weights)
         totals /= totals.sum()
         share = self.policy.linear_share
-        totals = (1 - share) * totals + share * softmax(q.astype(np.float64) @ self._w + self._b)
+        linear = softmax(q.astype(np.float64) @ self._w + self._b)
+        least = np.minimum(totals, linear)
+        totals = (1 - share) * totals + share * linear
         neighbours = tuple((self.examples[i][0], self.examples[i][1], round(float(sims[i]), 4)) for i in top)
-        return {label: float(totals[n]) for n, label in enumerate(INTENTS)}, neighbours
+        return ({label: float(totals[n]) for n, label in enumerate(INTENTS)}, neighbours,
+                {label: float(least[n]) for n, label in enumerate(INTENTS)})
 
     def classify(self, question: str, cues: Cues = Cues(), evidence: Evidence = Evidence()) -> IntentDecision:
-        votes, neighbours = self.votes(question)
-        intent, cue = route(votes, cues, evidence, self.policy)
-        return IntentDecision(intent, votes, cue, neighbours)
+        votes, neighbours, least = self.votes(question)
+        intent, cue = route(votes, cues, evidence, self.policy, least)
+        return IntentDecision(intent, votes, cue, neighbours, least)

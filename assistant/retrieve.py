@@ -136,14 +136,18 @@ def rank(index: Index, text: str, cfg: RetrievalConfig, expand: Callable[[str], 
     The glossary expansion feeds BM25 only: the embedder already knows that 小さい会社 is
     close to 中小企業者, and a longer query costs embedding time without gaining accuracy.
     """
-    dense = index.dense_scores(text) if cfg.mode in ("dense", "hybrid") else {}
+    dense, examples = index.similarities(text) if cfg.mode in ("dense", "hybrid") else ({}, {})
     bm25 = index.bm25_scores(index.tokenizer.terms(expand(text))) if cfg.mode in ("bm25", "hybrid") else {}
+    # The example questions a clause answers rank it beside its own text: half of its dense score is
+    # the text's, half the better of the text and the nearest example (tuned on eval/guide*, eval/cases).
+    w = cfg.examples_weight
+    ranked = {cid: (1 - w) * d + w * max(examples.get(cid, -1.0), d) for cid, d in dense.items()}
     if cfg.mode == "dense":
-        fused = dict(dense)
+        fused = dict(ranked)
     elif cfg.mode == "bm25":
         fused = dict(bm25)
     else:
-        fused = fuse(dense, bm25, cfg.dense_weight, index.ids)
+        fused = fuse(ranked, bm25, cfg.dense_weight, index.ids)
     hits = [Hit(cid, fused.get(cid, 0.0), dense.get(cid, 0.0), bm25.get(cid, 0.0)) for cid in index.ids]
     hits.sort(key=lambda h: (-h.score, index.position(h.clause_id)))
     return hits

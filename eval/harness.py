@@ -29,6 +29,7 @@ CONFIGS = {
     "bm25": {"mode": "bm25", "explicit_refs": False, "glossary": False},
     "hybrid-no-glossary": {"glossary": False},
     "hybrid-no-refs": {"explicit_refs": False},
+    "hybrid-no-examples": {"examples_weight": 0.0},  # dense ranking without the example questions (BM25 keeps them)
     "llm": {},  # the shipped retrieval with the language model configured by ASSISTANT_LLM*
 }
 

@@ -29,7 +29,15 @@ def test_route_is_a_pure_function_of_votes_cues_and_evidence():
     assert route(votes, Cues(instruction=True), Evidence(), p) == ("misuse", "instruction")
     assert route(votes, Cues(clause_reference=True), Evidence(), p) == ("documents", "clause_reference")
     assert route(votes, Cues(), Evidence(0.90, 0.8, None, 0.9), p) == ("documents", "evidence")  # the documents answer it
-    assert route(votes, Cues(), Evidence(0.80, 0.1, None, 0.80), p) == ("out_of_scope", "off_topic")  # nothing of ours is near
+    unsure = {**votes, "action": 0.7, "documents": 0.2}
+    assert route(unsure, Cues(), Evidence(0.80, 0.1, None, 0.80), p) == ("out_of_scope", "off_topic")  # nothing of ours is near
+    assert route(votes, Cues(), Evidence(0.80, 0.1, None, 0.80), p) == ("action", None)  # …unless the vote is clear (English)
+    # Misuse must hold half the vote and each voter's share: else the next label decides.
+    near = {"documents": 0.05, "action": 0.4, "triage": 0.0, "out_of_scope": 0.0, "misuse": 0.55}
+    assert route(near, Cues(), Evidence(0.80, 0.5, None, 0.9), p) == ("misuse", None)
+    assert route(near, Cues(), Evidence(0.80, 0.5, None, 0.9), p, least={**near, "misuse": 0.2}) == ("action", None)
+    assert route({**near, "misuse": 0.45, "action": 0.5}, Cues(), Evidence(0.80, 0.5, None, 0.9), p) == ("action", None)
+    assert route({**near, "misuse": 0.48, "action": 0.2, "out_of_scope": 0.3}, Cues(), Evidence(0.80, 0.5, None, 0.9), p)[0] == "out_of_scope"
     oos = {"documents": 0.2, "action": 0.0, "triage": 0.0, "out_of_scope": 0.8, "misuse": 0.0}
     assert route(oos, Cues(), Evidence(0.90, 0.8, "period", 0.9), p)[0] == "out_of_scope"  # a fact the documents lack stays out
 
@@ -42,6 +50,8 @@ def test_route_is_a_pure_function_of_votes_cues_and_evidence():
         ("How long is a certificate valid for?", "period"), ("情報が漏れると会社にとって何がまずい？", None),
         ("取引先が確認するとき、認証を持っていることは考慮されるの？", None), ("何年も前の図面も守るべき？", None),
         ("認証機関の名前を教えて", "names"), ("認証機関ってどこの会社でもなれるものなんですか？", None),  # 「でも」: any firm
+        ("When does the certificate expire?", "date"),
+        ("When a large customer checks our information, should they consider our certification?", None),  # a time clause
     ],
 )
 def test_what_a_question_asks_for(question, kind):

@@ -26,10 +26,23 @@ def test_missing_text_is_refused(corpus_copy):
         load_corpus([corpus_copy])
 
 
-def test_plain_file_with_unknown_clause_is_refused(corpus_copy):
-    path = corpus_copy / "guideline" / "plain.json"
+@pytest.mark.parametrize("name", ["plain.json", "questions.json"])
+def test_search_aid_file_with_unknown_clause_is_refused(corpus_copy, name):
+    path = corpus_copy / "guideline" / name
     data = json.loads(path.read_text(encoding="utf-8"))
     data["clauses"]["指針第9の9"] = ["存在しない条項"]
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(CorpusError, match="指針第9の9"):
         load_corpus([corpus_copy])
+
+
+def test_example_questions_are_product_data_never_quoted(corpus):
+    """questions.json: every content clause of the guideline has questions it answers, in users' words."""
+    for c in corpus.content_clauses():
+        qs = corpus.questions(c.id)
+        assert len(qs) >= 5, c.id
+        assert all(q not in c.text for q in qs)  # questions, not excerpts of the official text
+    from assistant.config import SHIPPED_CORPUS
+
+    about = json.loads((SHIPPED_CORPUS / "guideline" / "questions.json").read_text(encoding="utf-8"))["_about"]
+    assert "公式文書ではなく" in about

@@ -63,6 +63,16 @@ def test_the_second_dev_set_passes_its_gate(built, tmp_path):
     assert s["cases"] >= 50 and s["quote_fidelity"] == 1.0
 
 
+def test_the_third_dev_set_passes_its_gate(built, tmp_path):
+    """80 cases written blind after the second round and used for the third: its own floors."""
+    cases = sorted(str(p) for p in (ROOT / "eval" / "guide3").glob("*.jsonl"))
+    assert cases
+    p = run_eval(["--cases", *cases, "--gate-table", "guide3_gate", "--json", str(tmp_path / "g3.json"), "--quiet"], built)
+    assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+    s = json.loads((tmp_path / "g3.json").read_text(encoding="utf-8"))["configs"]["hybrid"]["summary"]
+    assert s["cases"] >= 80 and s["quote_fidelity"] == 1.0
+
+
 def test_a_weaker_config_fails_the_gate(built, tmp_path):
     """Dense-only retrieval (no explicit references, no glossary) misses the thresholds: exit 1."""
     p = run_eval(["--cases", str(ROOT / "eval" / "cases" / "guideline.jsonl"), "--config", "dense", "--quiet"], built)

@@ -19,7 +19,7 @@ def test_rebuild_is_incremental_and_publishes_a_version_only_when_something_chan
     corpus, emb, tok = parts
     cfg = Config(home=tmp_path)
     first = build_index(cfg, corpus, emb, tok)
-    assert first.embedded == len(corpus.content_clauses()) + sum(len(corpus.plain(c.id)) for c in corpus.content_clauses())
+    assert first.embedded == len(corpus.content_clauses()) + sum(len(corpus.plain(c.id)) + len(corpus.questions(c.id)) for c in corpus.content_clauses())
     second = build_index(cfg, corpus, emb, tok)
     assert (second.embedded, second.removed) == (0, 0) and second.unchanged == first.embedded
     assert second.version == first.version  # nothing changed: the live version stays
@@ -99,3 +99,25 @@ def test_unknown_embedder_is_a_clear_error():
         make_embedder("word2vec")
     with pytest.raises(ConfigError, match="見つかりません"):
         make_embedder("st:/nonexistent/model")
+
+
+def test_example_questions_rank_their_clause_and_leave_the_text_similarity_alone(assistant):
+    """questions.json: a question asked the way an example is worded finds that example's clause; the
+    similarity to the clause's own text (what the support thresholds read) does not include the examples."""
+    from dataclasses import replace
+
+    from assistant.retrieve import rank
+
+    index, corpus = assistant.index, assistant.corpus
+    cfg = assistant.cfg.retrieval
+    asked = [(c.id, q) for c in corpus.content_clauses() for q in corpus.questions(c.id)[::2]]
+    assert len(asked) >= 60
+    cid, q = asked[0]
+    text, examples = index.similarities(q)
+    # Its own example is the nearest of all (query and passage are embedded with different prefixes,
+    # so not 1.0), and the clause's legal text is further away.
+    assert examples[cid] == max(examples.values()) and examples[cid] > text[cid]
+    with_examples = sum(rank(index, q, cfg)[0].clause_id == cid for cid, q in asked)
+    without = sum(rank(index, q, replace(cfg, examples_weight=0.0))[0].clause_id == cid for cid, q in asked)
+    assert with_examples > without
+    assert with_examples >= 0.8 * len(asked)
