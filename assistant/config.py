@@ -31,7 +31,8 @@ class RetrievalConfig:
     explicit_refs: bool = True  # 「第4の2の一」 in a question pins that clause first
     top_k: int = 5
     history_weight: float = 0.35  # how much the previous turn steers a follow-up question
-    examples_weight: float = 0.5  # share of a clause's dense score taken from its example questions (questions.json)
+    examples_weight: float = 0.35  # share of a clause's dense score taken from its example questions (questions.json)
+    drill_margin: float = 0.1  # an item this close behind its lead text goes first (retrieve.drill_down)
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:

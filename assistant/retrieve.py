@@ -138,8 +138,8 @@ def rank(index: Index, text: str, cfg: RetrievalConfig, expand: Callable[[str], 
     """
     dense, examples = index.similarities(text) if cfg.mode in ("dense", "hybrid") else ({}, {})
     bm25 = index.bm25_scores(index.tokenizer.terms(expand(text))) if cfg.mode in ("bm25", "hybrid") else {}
-    # The example questions a clause answers rank it beside its own text: half of its dense score is
-    # the text's, half the better of the text and the nearest example (tuned on eval/guide*, eval/cases).
+    # The example questions a clause answers rank it beside its own text: a share of its dense score is
+    # the better of the text and the nearest example (examples_weight, tuned on eval/guide*, eval/cases).
     w = cfg.examples_weight
     ranked = {cid: (1 - w) * d + w * max(examples.get(cid, -1.0), d) for cid, d in dense.items()}
     if cfg.mode == "dense":
@@ -167,6 +167,21 @@ def question_parts(question: str) -> list[str]:
     parts = [p.rstrip("？?。").strip() for p in asks]
     parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
     return parts if len(parts) >= 2 else []
+
+
+def drill_down(hits: list[Hit], corpus: Corpus, margin: float) -> None:
+    """A lead text (「次に掲げる事項に取り組む」) first, with one of its items close behind: the item goes
+    first. The item says what is done; its answer quotes the lead text too, and a question about
+    the lead is answered by any of its items (eval: ancestors are satisfied by descendants)."""
+    if not hits:
+        return
+    lead = corpus.resolve(hits[0].clause_id)
+    if lead is None or not lead.is_lead:
+        return
+    items = [h for h in hits if h.clause_id in lead.children]
+    if items and items[0].score >= hits[0].score - margin:
+        items[0].score = hits[0].score + 1e-6
+        hits.sort(key=lambda h: -h.score)
 
 
 def retrieve(
@@ -220,6 +235,7 @@ def retrieve(
             if excluding and h.clause_id in context_ids:
                 h.score -= 1.0  # 「ネット以外に」: the user has already seen this one
         hits.sort(key=lambda h: -h.score)
+    drill_down(hits, corpus, cfg.drill_margin)
     defined = defined_term(question, corpus)
     if defined:
         # 「技術等情報って何？」: the clause that defines the term answers it.

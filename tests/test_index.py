@@ -121,3 +121,20 @@ def test_example_questions_rank_their_clause_and_leave_the_text_similarity_alone
     without = sum(rank(index, q, replace(cfg, examples_weight=0.0))[0].clause_id == cid for cid, q in asked)
     assert with_examples > without
     assert with_examples >= 0.8 * len(asked)
+
+
+def test_an_item_close_behind_its_lead_text_goes_first(corpus):
+    """drill_down: the lead text of 第4の3 first and its item 二 close behind → the item leads; far behind → unchanged."""
+    from assistant.retrieve import Hit, drill_down
+
+    lead = next(c for c in corpus.content_clauses() if c.is_lead)
+    item, other = lead.children[1], next(c.id for c in corpus.content_clauses() if c.id != lead.id and c.id not in lead.children)
+    hits = [Hit(lead.id, 1.0), Hit(other, 0.97), Hit(item, 0.95)]
+    drill_down(hits, corpus, 0.1)
+    assert [h.clause_id for h in hits] == [item, lead.id, other]
+    far = [Hit(lead.id, 1.0), Hit(other, 0.97), Hit(item, 0.5)]
+    drill_down(far, corpus, 0.1)
+    assert [h.clause_id for h in far] == [lead.id, other, item]
+    not_lead = [Hit(other, 1.0), Hit(item, 0.99)]
+    drill_down(not_lead, corpus, 0.1)
+    assert [h.clause_id for h in not_lead] == [other, item]
