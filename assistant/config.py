@@ -41,6 +41,8 @@ class RetrievalConfig:
             raise ConfigError("dense_weight は 0〜1 の範囲で指定してください")
         if not 0.0 <= self.examples_weight <= 1.0:
             raise ConfigError("examples_weight は 0〜1 の範囲で指定してください")
+        if self.drill_margin < 0.0:
+            raise ConfigError("drill_margin は 0 以上で指定してください")
 
 
 LLM_BACKENDS = ("none", "llamacpp", "openai", "ollama")

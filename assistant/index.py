@@ -71,10 +71,10 @@ def entries(corpus: Corpus) -> list[tuple[str, str, str]]:
     """(entry id, clause id, text): each clause once as written, once per plain paraphrase and
     once per example question it answers.
 
-    Paraphrases and questions are extra vectors pointing at the same clause; a clause scores the
-    best of its vectors, which bridges everyday wording and legal wording without quoting them.
-    A question is closest to questions asked the same way, so the examples carry the most weight
-    for the long, chatty questions owners write.
+    Paraphrases and questions are extra vectors pointing at the same clause, which bridge everyday
+    wording and legal wording without quoting them. A clause scores the best of its text and
+    paraphrase vectors; its example questions are scored apart (``Index.similarities``) and only
+    help to rank, because a question is nearer to another question than to any legal text.
     """
     out = []
     for c in corpus.content_clauses():
