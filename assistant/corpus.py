@@ -88,12 +88,12 @@ def load_document(manifest_path: Path) -> Document:
     text = data.decode("utf-8")
     parsed = parse_document(manifest.doc, text)
     known = {c.id for c in parsed.clauses}
-    plain = _read_plain(manifest_path.parent / PLAIN_FILE, known)
-    questions = _read_plain(manifest_path.parent / QUESTIONS_FILE, known)
+    plain = _read_search_aid(manifest_path.parent / PLAIN_FILE, known)
+    questions = _read_search_aid(manifest_path.parent / QUESTIONS_FILE, known)
     return Document(manifest, parsed.title or manifest.title, parsed.clauses, parsed.warnings, parsed.joins, plain, questions)
 
 
-def _read_plain(path: Path, known: set[str]) -> dict[str, list[str]]:
+def _read_search_aid(path: Path, known: set[str]) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     try:

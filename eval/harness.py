@@ -251,6 +251,7 @@ def run_config(conversation, name: str, cases: list[Case], progress: bool = True
     clear = getattr(assistant.index.embedder.embed_query, "cache_clear", None)
     if clear:
         clear()  # each configuration pays for its own query embeddings: latencies stay comparable
+    assistant.index.clear_memo()
     results = []
     for i, case in enumerate(cases, start=1):
         start = time.perf_counter()

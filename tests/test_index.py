@@ -138,3 +138,27 @@ def test_an_item_close_behind_its_lead_text_goes_first(corpus):
     not_lead = [Hit(other, 1.0), Hit(item, 0.99)]
     drill_down(not_lead, corpus, 0.1)
     assert [h.clause_id for h in not_lead] == [other, item]
+
+
+def test_a_turn_asks_chroma_once_per_text(assistant):
+    """The intent decision and the answer rank the same text: the second ranking reads the memo."""
+    index = assistant.index
+    index.clear_memo()
+    calls = []
+    real = index._collection.query
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    index._collection.query = counting
+    try:
+        first = index.similarities("取引先から預かった図面はどう管理すればいい？")
+        first[0].clear()  # callers get copies: the memo is not theirs to change
+        second = index.similarities("取引先から預かった図面はどう管理すればいい？")
+        assert len(calls) == 1 and set(second[0]) == set(index.ids)
+        index.clear_memo()
+        index.similarities("取引先から預かった図面はどう管理すればいい？")
+        assert len(calls) == 2
+    finally:
+        del index._collection.query
