@@ -66,7 +66,11 @@ class LoggedPage:
         self.requests: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(url)
-        self.page.wait_for_selector("#question textarea", timeout=60000)
+        # Ready once the app has rendered: "attached", not "visible", because a share link
+        # (?code=) switches to the 見極め tab on load and hides the chat box, sometimes before
+        # a visibility wait has seen it (CI failed this way). Actions such as fill() still wait
+        # for their element to be visible.
+        self.page.wait_for_selector("#question textarea", state="attached", timeout=60000)
 
     @property
     def outside(self) -> list[str]:
