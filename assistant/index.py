@@ -314,10 +314,6 @@ class Index:
     def position(self, clause_id: str) -> int:
         return self._order.get(clause_id, len(self._order))
 
-    def dense_scores(self, query: str) -> dict[str, float]:
-        """Cosine similarity of the question to every clause (best of the clause's text and paraphrases)."""
-        return self.similarities(query)[0]
-
     def similarities(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
         """(text, examples): per clause, the best cosine similarity of the question to the clause's
         text and paraphrases, and to the example questions it answers (-1 where it has none).

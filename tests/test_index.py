@@ -41,7 +41,7 @@ def test_a_new_version_is_built_beside_the_live_one_and_switched_atomically(tmp_
     assert report.version != v1 and report.embedded == 1
     assert current_version(cfg.index_dir).vid == report.version
     assert (cfg.index_dir / f"chroma-{v1}").is_dir()  # the old version stays for readers still on it
-    assert live.dense_scores("保険")  # and a reader holding it keeps answering
+    assert live.similarities("保険")[0]  # and a reader holding it keeps answering
 
 
 def test_damaged_index_is_detected_and_rebuilt(tmp_path, parts):
@@ -53,7 +53,7 @@ def test_damaged_index_is_detected_and_rebuilt(tmp_path, parts):
     index = open_index(cfg, corpus, emb, tok, messages.append)
     assert any("破損" in m for m in messages) and any("作り直します" in m for m in messages)
     assert index.version != vid
-    assert max(index.dense_scores("必要最低限の措置").items(), key=lambda kv: kv[1])[0] == "指針第4の2の一"
+    assert max(index.similarities("必要最低限の措置")[0].items(), key=lambda kv: kv[1])[0] == "指針第4の2の一"
 
 
 def test_missing_or_broken_pointer_is_rebuilt(tmp_path, parts):
@@ -88,7 +88,7 @@ def test_sentence_transformers_embedder_gets_its_own_version(tmp_path, parts):
     index = open_index(cfg, corpus, st, tok, messages.append)
     assert any("埋め込みモデルが変わりました" in m for m in messages)
     assert len(st.embed_query("minimum measures")) == 384
-    assert set(index.dense_scores("insurance and reserves")) == set(index.ids)
+    assert set(index.similarities("insurance and reserves")[0]) == set(index.ids)
     assert current_version(cfg.index_dir).embedder == st.id
 
 
