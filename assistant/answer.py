@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Literal, Protocol
 
-from .asks import AskKind, asked_term, asks_for, clause_answers, term_is_used
+from .asks import AskKind, asked_term, asks_for, asserted_claim, claim_share, clause_answers, term_is_used
 from .clauses import Clause
 from .config import SHIPPED_CORPUS, Config
 from .corpus import Corpus
@@ -28,7 +28,9 @@ from .textnorm import match_form, nfkc, split_sentences
 
 STANDARD_DOC = "基準"
 WHOLE_QUOTE_CHARS = 220  # a clause this short is quoted whole; longer ones by sentence
-SupportReason = Literal["supported", "injection", "legal_judgement", "standard_not_loaded", "not_stated", "undefined_term", "unsupported"]
+SupportReason = Literal[
+    "supported", "injection", "legal_judgement", "standard_not_loaded", "unknown_clause", "not_stated", "undefined_term", "unsupported"
+]
 
 
 @dataclass
@@ -105,6 +107,11 @@ class SupportPolicy:
     weak_vocabulary: float = 0.4  # below this, the best clause must also be close in meaning
     weak_dense: float = 0.85  # cosine similarity the best clause needs in that case
     related_vocabulary: float = 0.4  # a refused question this much about the documents gets related clauses
+    # A question asserting what the documents say (「…とありますが本当？」): one of the best claim_clauses clauses
+    # must hold this share of the claim's key terms, or the documents do not say it.
+    claim_clauses: int = 3
+    claim_coverage: float = 0.8
+    nearest_clauses: int = 6  # existing clauses named beside a reference the documents lack
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,10 @@ class SupportSignals:
     legal_judgement: bool = False
     standard_details: bool = False  # the standard's clause contents, while the standard is not loaded
     explicit: bool = False  # the question names a clause
+    missing: tuple[str, ...] = ()  # … or one the loaded documents do not have (指針第4の5, 第12条)
     asks: AskKind | None = None
     answerable: bool = True  # the top clause can give the kind of answer asked (or the term is used)
+    claim_stated: bool = True  # what the question says the documents state, one of the best clauses states
     unknown_codes: tuple[str, ...] = ()  # ISO, GDPR, 27001: other schemes' codes
     followup_context: bool = False
     vocabulary: float = 0.0
@@ -137,8 +146,12 @@ def decide_support(s: SupportSignals, policy: SupportPolicy) -> SupportDecision:
         return SupportDecision(True, "supported")
     if s.standard_details:
         return SupportDecision(False, "standard_not_loaded")
+    if s.missing:  # only clauses that do not exist are named: no other clause answers in their place
+        return SupportDecision(False, "unknown_clause")
     if s.asks is not None and not s.answerable:
         return SupportDecision(False, "undefined_term" if s.asks == "definition" else "not_stated")
+    if not s.claim_stated:  # 「…とありますが本当？」 and no clause says so: not a quote of something else
+        return SupportDecision(False, "not_stated")
     if s.unknown_codes:
         return SupportDecision(False, "unsupported")
     if s.followup_context and s.vocabulary > 0:
@@ -239,8 +252,23 @@ class Assistant:
     def term_used(self, term: str) -> bool:
         return term_is_used(term, self._text, self.index.tokenizer.terms) or bool(self.glossary.expand(term))
 
+    def claim_stated(self, claim: str, r: Retrieval) -> bool:
+        """One of the best clauses holds the claim's key terms (claim_coverage of them, policy)."""
+        tok = self.index.tokenizer
+        terms = list(dict.fromkeys(self.key_terms(claim)))
+
+        def synonyms(term: str) -> list[str]:
+            return [t for x in self.glossary.expand(term) for t in tok.terms(x)]
+
+        for h in r.hits[: self.policy.claim_clauses]:
+            clause = self.corpus.resolve(h.clause_id)
+            if claim_share(terms, set(tok.terms(clause.text)), synonyms) >= self.policy.claim_coverage:
+                return True
+        return False
+
     def signals(self, q: str, r: Retrieval) -> SupportSignals:
         asks = asks_for(q)
+        claim = asserted_claim(q)
         answerable = True
         if asks == "definition":
             term = asked_term(q)
@@ -250,7 +278,8 @@ class Assistant:
             answerable = clause_answers(asks, top.text, self.index.tokenizer.proper_nouns)
         return SupportSignals(
             injection=looks_like_injection(q), legal_judgement=asks_for_legal_judgement(q), standard_details=self.asks_standard_details(r, q),
-            explicit=bool(r.explicit), asks=asks, answerable=answerable, unknown_codes=tuple(self.unknown_codes(q)),
+            explicit=bool(r.explicit), missing=tuple(r.missing), asks=asks, answerable=answerable,
+            claim_stated=claim is None or self.claim_stated(claim, r), unknown_codes=tuple(self.unknown_codes(q)),
             followup_context=bool(r.followup and r.context_ids), vocabulary=self.vocabulary_coverage(q),
             dense=max((h.dense for h in r.hits[:3]), default=0.0),
         )
@@ -328,6 +357,8 @@ class Assistant:
         doc_name = first_doc.doc if first_doc.doc == first_doc.title else f"{first_doc.title}（{first_doc.doc}）"
         parts = ([text("head.answer", english, text=lead), ""] if lead else []) + [text("head.documents", english, doc=doc_name), "", *lines]
         parts += ["", self.versions_line(citations, english)]
+        if r.missing:  # 「第4の2の一と第4の9」: the one that exists is quoted, the other named as not found
+            parts += ["", self.unknown_clause_text(r.missing, english)]
         if related:
             parts += ["", text("related.ids", english, ids="、".join(related))]
         return Answer(q, "\n".join(parts), False, citations, self.retrieved_rows(r), self.corpus.version, lead=lead)
@@ -362,7 +393,11 @@ class Assistant:
             quote = f"「{citations[0].quote}」（{citations[0].clause_id}）" if citations else ""
             body = "\n".join([text("standard.not_loaded", english), text("standard.minimum", english, quote=quote), text("standard.how_to_add", english)])
         else:
-            if reason == "not_stated":
+            if reason == "unknown_clause":
+                body = self.unknown_clause_text(r.missing, english)
+            elif reason == "not_stated" and asserted_claim(q):
+                body = text("refusal.claim_not_stated", english, claim=asserted_claim(q))
+            elif reason == "not_stated":
                 body = text("refusal.not_stated", english, what=text(f"ask.{asks_for(q)}", english))
             elif reason == "undefined_term":
                 body = text("refusal.undefined_term", english, term=asked_term(q) or "")
@@ -373,6 +408,11 @@ class Assistant:
                 body += "\n\n" + text("head.related", english) + "\n" + "\n".join(f"・「{c.quote}」（{c.clause_id}）" for c in related)
             body += "\n" + self.coverage_summary(english)
         return Answer(q, body, True, citations, self.retrieved_rows(r), self.corpus.version, reason, related, intent=intent)
+
+    def unknown_clause_text(self, missing: list[str], english: bool) -> str:
+        """The references the documents lack, and the nearest clauses that exist (as IDs: nothing is quoted)."""
+        nearest = list(dict.fromkeys(n for m in missing for n in self.corpus.nearest(m)[: self.policy.nearest_clauses]))
+        return text("refusal.unknown_clause", english, refs="、".join(missing), nearest="、".join(nearest))
 
     def minimum_set_citation(self) -> list[Citation]:
         from .minimum import guideline_quote

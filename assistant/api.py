@@ -47,9 +47,7 @@ def api_router(ctx) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
 
     def guard(request: Request, bucket: str, limit: int, what: str) -> JSONResponse | None:
-        length = int(request.headers.get("content-length") or 0)
-        if length > ctx.limits.request_bytes:
-            return _error(413, f"リクエストが大きすぎます（{length} バイト、上限 {ctx.limits.request_bytes} バイト）。")
+        """The rate limit per client (the body's size was capped by the server's Guard while it was read)."""
         try:
             ctx.limiter.hit(bucket, client_of(request), limit, what=what)
         except RateLimited as exc:

@@ -34,6 +34,33 @@ _HAS_DATE = re.compile(rf"{_N}\s*年\s*{_N}\s*月|{_N}\s*月\s*{_N}\s*日|まで
 _HAS_COUNT = re.compile(rf"{_N}\s*(社|件|人|か所|団体|機関)")
 
 
+# A question that asserts what the documents say (「…とありますが本当ですか」「…と決まっているんですよね」):
+# the claim is the phrase before the quotative と and a verb of writing, quoted or not (「…ってある？」 asks
+# whether something exists: って marks a topic as often as a quote, so it claims nothing); a phrase with an interrogative in it
+# asks what is written (「何と書いてある？」「どんな意味があると書いてある？」) and claims nothing.
+_WRITTEN = r"\s*と\s*(?:あ(?:る|ります|りました|った)(?![一-龥ァ-ヶ])|書いて(?:あ|い)|書かれて|記載(?:され|があ)|決まって|定められて|定めて(?:あ|い)|規定され)"
+_CLAIM_QUOTED = re.compile(rf"[「『]([^「」『』]+)[」』]{_WRITTEN}")
+_CLAIM = re.compile(rf"([^、。,.？?！!「」『』]+?){_WRITTEN}")
+_INTERROGATIVE = re.compile(r"何|なに|なん|どう|どこ|どの|どれ|どんな|どういう|いつ|誰|だれ|なぜ|いくら|いくつ")
+
+
+def asserted_claim(question: str) -> str | None:
+    """What the question says the documents state: 「指針には、Xとありますが本当？」 → X."""
+    q = nfkc(question)
+    m = _CLAIM_QUOTED.search(q) or _CLAIM.search(q)
+    if not m or _INTERROGATIVE.search(m.group(1)):
+        return None
+    return m.group(1).strip() or None
+
+
+def claim_share(claim_terms: list[str], clause_terms: set[str], synonyms) -> float:
+    """Share of a claim's key terms a clause holds, as written or as the documents' term for it (the glossary)."""
+    if not claim_terms:
+        return 1.0
+    held = sum(1 for t in claim_terms if t in clause_terms or any(x in clause_terms for x in synonyms(t)))
+    return held / len(claim_terms)
+
+
 # A sentence that asks (a question or a request), as opposed to one that gives context
 # (「従業員25人の樹脂成形の会社です。」): interrogatives, question endings, requests, wishes.
 _ASKING = re.compile(

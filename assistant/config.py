@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .proxies import TrustedProxies
+
+
 def _data_root() -> Path:
     """Where the shipped corpus, prompts and schemas are: inside the installed package
     (``pip install .`` puts them in assistant/data/), or beside it in a source checkout."""
@@ -81,14 +84,20 @@ class ServerConfig:
     admin_password: str = field(default="", repr=False)
     access_token: str = field(default="", repr=False)  # required from every client when bound beyond loopback
     allowed_hosts: tuple[str, ...] = ()  # Host headers accepted; loopback names are always accepted
-    behind_proxy: bool = False  # trust X-Forwarded-For / -Proto from the reverse proxy
+    # Peers whose X-Forwarded-For / -Proto are believed (ASSISTANT_TRUSTED_PROXIES); none by default.
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     retention_days: float = 0.0  # 0: consultations are kept until deleted
     admin_session_s: float = 1800.0
     asks_per_minute: int = 30  # per client; raise it for a load test or a trusted integrator network
+    uds: str = ""  # listen on this Unix socket instead of host:port (a replica only its proxy reaches)
 
     @property
     def exposed(self) -> bool:
         return self.host not in LOOPBACK_HOSTS
+
+    @property
+    def behind_proxy(self) -> bool:
+        return bool(self.trusted_proxies)
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class Config:
     database_url: str = ""  # SQLAlchemy URL of the records (default: SQLite under home)
     records_key: str = field(default="", repr=False)  # Fernet key: encrypt records at rest
     chroma_url: str = ""  # a Chroma server (chroma run); empty: embedded chroma under the shared dir
+    chroma_token: str = field(default="", repr=False)  # sent to the Chroma server as Authorization: Bearer
     server: ServerConfig = field(default_factory=ServerConfig)
 
     @property
@@ -162,6 +172,7 @@ class Config:
         kwargs["database_url"] = env.get("ASSISTANT_DATABASE_URL", "")
         kwargs["records_key"] = env.get("ASSISTANT_RECORDS_KEY", "")
         kwargs["chroma_url"] = env.get("ASSISTANT_CHROMA_URL", "")
+        kwargs["chroma_token"] = env.get("ASSISTANT_CHROMA_TOKEN", "")
         kwargs["server"] = server_from_env(env)
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -185,4 +196,15 @@ def server_from_env(env: dict[str, str]) -> ServerConfig:
         raise ConfigError("ASSISTANT_RETENTION_DAYS、ASSISTANT_ADMIN_SESSION_MINUTES、ASSISTANT_ASKS_PER_MINUTE は数で指定してください") from None
     hosts = tuple(h.strip() for h in (env.get("ASSISTANT_ALLOWED_HOSTS") or "").split(",") if h.strip())
     return ServerConfig(host, port, env.get("ASSISTANT_ADMIN_PASSWORD", ""), env.get("ASSISTANT_ACCESS_TOKEN", ""), hosts,
-                        env.get("ASSISTANT_BEHIND_PROXY", "") in ("1", "true", "yes"), retention, session, asks)
+                        trusted_proxies_from_env(env), retention, session, asks, env.get("ASSISTANT_UDS", ""))
+
+
+def trusted_proxies_from_env(env: dict[str, str]) -> TrustedProxies:
+    """ASSISTANT_TRUSTED_PROXIES names the proxies; ASSISTANT_BEHIND_PROXY=1 alone means one on this machine."""
+    text = env.get("ASSISTANT_TRUSTED_PROXIES", "")
+    if not text.strip() and env.get("ASSISTANT_BEHIND_PROXY", "") in ("1", "true", "yes"):
+        text = "127.0.0.1, ::1"
+    try:
+        return TrustedProxies.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"ASSISTANT_TRUSTED_PROXIES はアドレスかネットワーク（例 10.0.0.5, 10.0.0.0/24, unix）のカンマ区切りです: {exc}") from None

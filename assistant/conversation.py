@@ -22,7 +22,7 @@ from .config import SHIPPED_CORPUS
 from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
 from .asks import asks_for, is_question
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
-from .retrieve import cited_in, explicit_references, is_followup, last_user_turn
+from .retrieve import cited_in, clause_references, is_followup, last_user_turn
 from .texts import text
 from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
 from .triage.session import TriageServices, TriageSession
@@ -109,7 +109,7 @@ class Conversation:
         a = self.assistant
         cues = Cues(
             instruction=looks_like_injection(question), legal_judgement=asks_for_legal_judgement(question),
-            clause_reference=bool(explicit_references(question, a.corpus)),
+            clause_reference=bool(clause_references(question, a.corpus)),  # one that does not exist is declined there
             followup=is_followup(question, history), previous=previous,  # type: ignore[arg-type]
         )
         r = a.retrieve(question, history)
@@ -159,6 +159,8 @@ class Conversation:
         signals = self.assistant.signals(q, r)
         if signals.asks is not None and not signals.answerable:
             return "undefined_term" if signals.asks == "definition" else "not_stated"
+        if not signals.claim_stated:
+            return "not_stated"
         return "out_of_scope"
 
     # -- action questions ----------------------------------------------------------------------------

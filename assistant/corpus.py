@@ -16,6 +16,8 @@ PLAIN_FILE = "plain.json"
 QUESTIONS_FILE = "questions.json"
 # A term right before a parenthesis that ends in 「をいう。」 is being defined there.
 _DEFINED = re.compile(r"(?<![一-龥ァ-ヶーの])の?([一-龥ァ-ヶー][一-龥ァ-ヶーの]{1,29})（[^（）]*(?:（[^（）]*）[^（）]*)*?をいう。")
+# The last level of a clause ID: 「の2」「の第二」「（第2段落）」「の（一）」.
+_LAST_LEVEL = re.compile(r"^(.+?)(の（[^（）]*）|（[^（）]*）|の[^の（）]+)$")
 _NAMED = re.compile(r"以下(?:この指針の[^「]*において)?「([^「」]{2,40})」という")
 
 
@@ -173,6 +175,20 @@ class Corpus:
 
     def exists(self, clause_id: str) -> bool:
         return self.resolve(clause_id) is not None
+
+    def nearest(self, clause_id: str) -> list[str]:
+        """The clauses nearest to an ID the documents lack: its closest existing ancestor and that one's
+        items (the missing clause's would-be siblings), else the top-level parts of its document
+        (of the guideline when the ID names no loaded document: 「第12条」)."""
+        cid = canonical_id(clause_id).removesuffix(LEAD_ALIAS)
+        doc = next((d for d in self.docs if cid.startswith(d)), "指針" if "指針" in self.docs else next(iter(self.docs)))
+        path = cid
+        while (m := _LAST_LEVEL.match(path)) and len(m.group(1)) > len(doc):
+            path = m.group(1).removesuffix("の")
+            found = self.by_id.get(path)
+            if found is not None:
+                return [found.id, *found.children]
+        return [c.id for c in self.docs[doc].clauses if c.parent is None]
 
     def ancestors(self, clause_id: str) -> list[str]:
         out = []

@@ -214,11 +214,12 @@ class EmbeddedStore:
 class ServerStore:
     """A Chroma server (``chroma run``): one collection per version, shared by every replica."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, token: str = ""):
         from urllib.parse import urlparse
 
         u = urlparse(url)
         self.host, self.port, self.ssl = u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 8000), u.scheme == "https"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else None
         self._client_obj = None
 
     def _client(self):
@@ -226,7 +227,7 @@ class ServerStore:
             import chromadb
             from chromadb.config import Settings
 
-            self._client_obj = chromadb.HttpClient(host=self.host, port=self.port, ssl=self.ssl, settings=Settings(anonymized_telemetry=False))
+            self._client_obj = chromadb.HttpClient(host=self.host, port=self.port, ssl=self.ssl, headers=self._headers, settings=Settings(anonymized_telemetry=False))
         return self._client_obj
 
     def write(self, vid: str, ids, vectors, metadatas, documents) -> None:
@@ -251,7 +252,7 @@ class ServerStore:
 
 
 def make_store(cfg: Config):
-    return ServerStore(cfg.chroma_url) if cfg.chroma_url else EmbeddedStore(cfg.index_dir)
+    return ServerStore(cfg.chroma_url, cfg.chroma_token) if cfg.chroma_url else EmbeddedStore(cfg.index_dir)
 
 
 # -- the vector cache ---------------------------------------------------------------------------------------

@@ -7,8 +7,14 @@ refuses a schema newer than it knows.
 
 A consultation is private: its share code opens a read-only view; changing or deleting it
 needs the edit secret given when it was created (or the admin). With ASSISTANT_RECORDS_KEY the
-texts are encrypted at rest (Fernet). A SQLite file that cannot be read is moved aside and the
-records report themselves unavailable, so the rest of the app keeps working.
+texts are encrypted at rest (Fernet), and share codes are stored only as keyed hashes (with an
+encrypted copy for the admin's list and the audit log). A SQLite file that cannot be read is
+moved aside and the records report themselves unavailable, so the rest of the app keeps working.
+
+Deleted means gone: SQLite runs with ``secure_delete`` (freed pages are zeroed) and every
+deletion is followed by a WAL checkpoint that truncates the log, so no deleted JSON lingers in
+either file; a purge also vacuums. Feedback follows the retention period, and feedback given in
+a consultation's conversation is deleted with it.
 """
 
 from __future__ import annotations
@@ -24,11 +30,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .textnorm import strip_invisible
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I: codes are read aloud and typed
 CODE_CHARS = 8
 SECRET_GROUPS = 4  # the edit secret: 4 groups of 4 (80 bits)
 SEALED = "fernet:"
+HASHED = "h:"  # a stored code that is a keyed hash of the share code
+FEEDBACK_CHARS = 1000  # a feedback comment (the page's box allows the same)
+NEEDS_KEY = "記録は暗号化されています。ASSISTANT_RECORDS_KEY に鍵を設定して起動してください。"
 
 metadata = sa.MetaData()
 consultations = sa.Table(
@@ -36,12 +47,14 @@ consultations = sa.Table(
     sa.Column("code", sa.Text, primary_key=True), sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False), sa.Column("state", sa.Text, nullable=False), sa.Column("result", sa.Text),
     sa.Column("corpus_version", sa.Text, nullable=False), sa.Column("edit_hash", sa.Text),
+    sa.Column("code_sealed", sa.Text),  # with a records key: the code, encrypted (``code`` holds its keyed hash)
 )
 feedback = sa.Table(
     "feedback", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("question", sa.Text, nullable=False), sa.Column("answer", sa.Text, nullable=False), sa.Column("rating", sa.Text, nullable=False),
     sa.Column("comment", sa.Text, nullable=False), sa.Column("citations", sa.Text, nullable=False), sa.Column("corpus_version", sa.Text, nullable=False),
+    sa.Column("code", sa.Text),  # the consultation's stored key, when the conversation had one
 )
 audit = sa.Table(
     "audit", metadata,
@@ -98,6 +111,18 @@ def normalise_code(code: str | None) -> str:
     return (code or "").strip().upper()
 
 
+def comment_problem(comment: str) -> str | None:
+    """Why a feedback comment cannot be stored (too long), or None."""
+    if len(comment) > FEEDBACK_CHARS:
+        return f"コメントは {FEEDBACK_CHARS:,} 文字までです（いま {len(comment):,} 文字）。短くしてからもう一度送ってください。"
+    return None
+
+
+def _shown(code: str) -> str:
+    """A code as an error message repeats it: what was typed, cut short and without invisible characters."""
+    return strip_invisible(code)[:16]
+
+
 class Sealer:
     """Encryption at rest with the operator's key (ASSISTANT_RECORDS_KEY, a Fernet key)."""
 
@@ -108,18 +133,34 @@ class Sealer:
 
             try:
                 self._fernet = Fernet(key.encode())
+                self._key = key.encode()
             except (ValueError, TypeError) as exc:
                 raise RecordError("ASSISTANT_RECORDS_KEY は Fernet の鍵（32 バイトを URL 安全な base64 にしたもの）です。"
                                   "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\" で作れます。") from exc
 
+    @property
+    def keyed(self) -> bool:
+        return self._fernet is not None
+
     def seal(self, text: str) -> str:
         return SEALED + self._fernet.encrypt(text.encode()).decode() if self._fernet else text
+
+    def code_key(self, code: str) -> str:
+        """How a share code is stored and looked up: itself, or with a key its keyed hash."""
+        if not self._fernet or not code:
+            return code
+        mac = hmac.new(self._mac_key, b"share-code:" + code.encode(), hashlib.sha256).hexdigest()
+        return HASHED + mac
+
+    @property
+    def _mac_key(self) -> bytes:
+        return hashlib.sha256(b"tics-records-code-hash:" + self._key).digest()
 
     def open(self, text: str | None) -> str | None:
         if text is None or not text.startswith(SEALED):
             return text
         if self._fernet is None:
-            raise RecordError("記録は暗号化されています。ASSISTANT_RECORDS_KEY に鍵を設定して起動してください。")
+            raise RecordError(NEEDS_KEY)
         from cryptography.fernet import InvalidToken
 
         try:
@@ -177,7 +218,8 @@ class Records:
             try:
                 with self.engine.begin() as db:
                     db.execute(consultations.insert().values(
-                        code=code, created_at=now, updated_at=now, state=self._dump(state), result=self._dump(result) if result else None,
+                        code=self.sealer.code_key(code), code_sealed=self.sealer.seal(code) if self.sealer.keyed else None,
+                        created_at=now, updated_at=now, state=self._dump(state), result=self._dump(result) if result else None,
                         corpus_version=corpus_version, edit_hash=_digest(secret)))
                 return code, secret
             except sa.exc.IntegrityError:
@@ -187,19 +229,35 @@ class Records:
     def save_consultation(self, code: str, state: dict, result: dict | None, corpus_version: str, secret: str | None = None, admin: bool = False) -> None:
         code = normalise_code(code)
         with self.engine.begin() as db:
-            self._authorise(db, code, secret, admin)
-            db.execute(consultations.update().where(consultations.c.code == code).values(
+            key = self._authorise(db, code, secret, admin)
+            db.execute(consultations.update().where(consultations.c.code == key).values(
                 updated_at=time.time(), state=self._dump(state), result=self._dump(result) if result else None, corpus_version=corpus_version))
 
     def load_consultation(self, code: str) -> Saved:
         code = normalise_code(code)
         with self.engine.connect() as db:
-            row = db.execute(sa.select(consultations).where(consultations.c.code == code)).first()
+            row = self._row(db, code, consultations)
+            if row is None and not self.sealer.keyed and db.execute(sa.select(consultations.c.code).where(consultations.c.code.like(HASHED + "%")).limit(1)).first():
+                raise RecordError(NEEDS_KEY)  # the codes are keyed hashes: without the key none can be found
         if row is None:
-            raise RecordError(f"相談コード {code or '（空）'} の記録は見つかりません。コードを確かめてください。")
+            raise RecordError(f"相談コード {_shown(code) or '（空）'} の記録は見つかりません。コードを確かめてください。")
         result = self.sealer.open(row.result)
-        return Saved(row.code, row.created_at, row.updated_at, json.loads(self.sealer.open(row.state)), json.loads(result) if result else None,
+        return Saved(code, row.created_at, row.updated_at, json.loads(self.sealer.open(row.state)), json.loads(result) if result else None,
                      row.corpus_version, row.edit_hash is not None)
+
+    def _row(self, db, code: str, *columns):
+        """The consultation stored under a code: by its keyed hash, or as written by a records store without a key."""
+        for key in dict.fromkeys((self.sealer.code_key(code), code)):
+            row = db.execute(sa.select(*columns).where(consultations.c.code == key)).first()
+            if row is not None:
+                return row
+        return None
+
+    def stored_key(self, code: str) -> str | None:
+        """The key a code's record is stored under (feedback and the audit log refer to it)."""
+        with self.engine.connect() as db:
+            row = self._row(db, normalise_code(code), consultations.c.code)
+        return row.code if row is not None else None
 
     def check_edit(self, code: str, secret: str | None, admin: bool = False) -> None:
         with self.engine.connect() as db:
@@ -208,15 +266,33 @@ class Records:
     def delete_consultation(self, code: str, secret: str | None = None, admin: bool = False) -> None:
         code = normalise_code(code)
         with self.engine.begin() as db:
-            self._authorise(db, code, secret, admin)
-            db.execute(consultations.delete().where(consultations.c.code == code))
+            key = self._authorise(db, code, secret, admin)
+            db.execute(consultations.delete().where(consultations.c.code == key))
+            db.execute(feedback.delete().where(feedback.c.code == key))
+        self.forget()
 
-    def _authorise(self, db, code: str, secret: str | None, admin: bool) -> None:
-        """The record exists and the caller may change it (inside the caller's transaction)."""
-        row = db.execute(sa.select(consultations.c.edit_hash).where(consultations.c.code == code)).first()
+    def _authorise(self, db, code: str, secret: str | None, admin: bool) -> str:
+        """The record exists and the caller may change it (inside the caller's transaction); returns its stored key."""
+        row = self._row(db, code, consultations.c.code, consultations.c.edit_hash)
         if row is None:
-            raise RecordError(f"相談コード {code} の記録は見つかりません。")
+            raise RecordError(f"相談コード {_shown(code)} の記録は見つかりません。")
         self._check_secret(row.edit_hash, secret, admin)
+        return row.code
+
+    def forget(self, vacuum: bool = False) -> None:
+        """After a deletion: fold the WAL into the file and truncate it (secure_delete has zeroed the freed
+        pages), so the deleted text is in neither file; ``vacuum`` also rebuilds the file."""
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as db:
+            for _ in range(20):
+                busy = db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+                if not busy:
+                    break
+                time.sleep(0.05)  # a reader holds an old snapshot: try again shortly
+            if vacuum:
+                db.exec_driver_sql("VACUUM")
+                db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @staticmethod
     def _check_secret(stored: str | None, secret: str | None, admin: bool) -> None:
@@ -229,12 +305,13 @@ class Records:
 
     def list_consultations(self, limit: int = 100) -> list[dict]:
         with self.engine.connect() as db:
-            rows = db.execute(sa.select(consultations.c.code, consultations.c.updated_at, consultations.c.state, consultations.c.result)
+            rows = db.execute(sa.select(consultations.c.code, consultations.c.code_sealed, consultations.c.updated_at, consultations.c.state, consultations.c.result)
                               .order_by(consultations.c.updated_at.desc()).limit(limit)).all()
         out = []
-        for code, updated, state, result in rows:
+        for code, sealed, updated, state, result in rows:
             try:
-                firm = json.loads(self.sealer.open(state)).get("firm", {}).get("name", "")
+                firm = strip_invisible(json.loads(self.sealer.open(state)).get("firm", {}).get("name", ""))
+                code = self.sealer.open(sealed) if sealed else code
             except RecordError:
                 firm = "（復号できません）"
             out.append({"code": code, "updated_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(updated)), "firm": firm, "finished": result is not None})
@@ -245,21 +322,29 @@ class Records:
         cutoff = time.time() - retention_days * 86400
         with self.engine.begin() as db:
             n = db.execute(consultations.delete().where(consultations.c.updated_at < cutoff)).rowcount
+            n_feedback = db.execute(feedback.delete().where(feedback.c.created_at < cutoff)).rowcount
             db.execute(audit.delete().where(audit.c.at < cutoff))
             db.execute(login_failures.delete().where(login_failures.c.at < cutoff))
             db.execute(admin_sessions.delete().where(admin_sessions.c.expires_at < time.time()))
+        if n or n_feedback:
+            self.forget(vacuum=True)
         if n:
             self.log("purge", None, True, "", f"{n} 件（保存期間 {retention_days:g} 日）")
         return int(n or 0)
 
     # -- feedback -----------------------------------------------------------------------
-    def add_feedback(self, question: str, answer: str, rating: str, comment: str, citations: list[str], corpus_version: str) -> int:
+    def add_feedback(self, question: str, answer: str, rating: str, comment: str, citations: list[str], corpus_version: str,
+                     code: str | None = None) -> int:
+        """Feedback on an answer; ``code``: the consultation of the conversation (deleted with it)."""
         if rating not in ("good", "bad"):
             raise RecordError("評価は good か bad です。")
+        if (problem := comment_problem(comment)) is not None:
+            raise RecordError(problem)
+        key = self.stored_key(code) if code else None
         with self.engine.begin() as db:
             res = db.execute(feedback.insert().values(
                 created_at=time.time(), question=self.sealer.seal(question[:2000]), answer=self.sealer.seal(answer[:10000]), rating=rating,
-                comment=self.sealer.seal(comment[:2000]), citations=json.dumps(citations, ensure_ascii=False), corpus_version=corpus_version))
+                comment=self.sealer.seal(comment), citations=json.dumps(citations, ensure_ascii=False), corpus_version=corpus_version, code=key))
             return int(res.inserted_primary_key[0])
 
     def list_feedback(self, limit: int = 200) -> list[dict]:
@@ -273,15 +358,24 @@ class Records:
 
     # -- audit log ------------------------------------------------------------------------
     def log(self, event: str, code: str | None, ok: bool, actor: str = "", detail: str = "") -> None:
+        """One audit entry. ``code`` is a record's share code (encrypted here when there is a key); what a
+        failed lookup typed is never passed here, since it may be someone's code or secret."""
+        stored = self.sealer.seal(code) if code and self.sealer.keyed else code
         with self.engine.begin() as db:
-            db.execute(audit.insert().values(at=time.time(), event=event, code=code, ok=ok, actor=actor[:80], detail=detail[:300]))
+            db.execute(audit.insert().values(at=time.time(), event=event, code=stored, ok=ok, actor=actor[:80], detail=detail[:300]))
 
     def audit_log(self, limit: int = 200, event: str | None = None) -> list[dict]:
         q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
         if event:
             q = q.where(audit.c.event == event)
         with self.engine.connect() as db:
-            return [dict(r._mapping) for r in db.execute(q).all()]
+            rows = [dict(r._mapping) for r in db.execute(q).all()]
+        for row in rows:
+            try:
+                row["code"] = self.sealer.open(row["code"])
+            except RecordError:
+                row["code"] = "（復号できません）"
+        return rows
 
     # -- admin sessions and login throttling (shared by every replica) --------------------------
     def open_admin_session(self, ttl_s: float) -> str:
@@ -307,10 +401,13 @@ class Records:
         with self.engine.begin() as db:
             db.execute(login_failures.insert().values(actor=actor[:80], at=time.time()))
 
-    def login_failures_since(self, actor: str, since: float) -> int:
+    def login_failures_since(self, actor: str | None, since: float) -> int:
+        """Failed admin logins of one address since a time, or of every address (``actor`` None)."""
+        q = sa.select(sa.func.count()).select_from(login_failures).where(login_failures.c.at >= since)
+        if actor is not None:
+            q = q.where(login_failures.c.actor == actor[:80])
         with self.engine.connect() as db:
-            return int(db.execute(sa.select(sa.func.count()).select_from(login_failures)
-                                  .where(login_failures.c.actor == actor[:80], login_failures.c.at >= since)).scalar() or 0)
+            return int(db.execute(q).scalar() or 0)
 
     def clear_login_failures(self, actor: str) -> None:
         with self.engine.begin() as db:
@@ -338,9 +435,10 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 10})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):  # WAL: readers never wait for the writer
+        def _pragmas(conn, _record):  # WAL: readers never wait for the writer; freed pages are zeroed
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

@@ -18,6 +18,15 @@ _NUM = "0-9０-９"
 _KNUM = "一二三四五六七八九十"
 # 「第4の2の一」「指針第3の2」; 「法第二条」 (kanji, followed by 条/項/号) is a law article, not a clause.
 _GUIDELINE_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)((?:\s*の\s*[{_NUM}{_KNUM}]+)*)(の柱書き)?(?![{_NUM}]|\s*[条項号])")
+# A reference stands alone: a particle, punctuation or the end follows it (「第4の5を」「第7の3は？」), not a
+# counter (「第5世代」「第10回」). A reference that resolves to no clause counts only when it stands alone.
+_REF_END = re.compile(r"$|[\s、。,.?？!！」』）)]|[をにはのとがでもや]|って")
+# A line of a text pasted into the question that opens with its own number (「…\n第1条 従業員は…」) numbers
+# that text, as a document numbers its clauses (clauses.read_marker): it is no reference to the documents.
+_NUMBERED_LINE = re.compile(r"\n[ 　\t]*$")
+# 「第12条」「第三条第二項」: an article (条). The guideline numbers its parts 第1, 第2…, so an article of its own
+# is no clause of it; 「法第二条」「…法第2条」「施行令第3条」 is a law's article, which the guideline only mentions.
+_ARTICLE_REF = re.compile(rf"(?<![法令則例約])第\s*([{_NUM}{_KNUM}百]+)\s*条")
 _ROMAN = "".join(ROMAN_NUMERALS)
 _STANDARD_PART = re.compile(rf"(?<![A-Za-z])([{_ROMAN}]|IV|V|I{{1,3}})(?![A-Za-z])(?:\s*の\s*(?:第[{_KNUM}]+|柱書き))?")
 _STANDARD_NAME = re.compile(r"(措置)?基準|告示|standard", re.IGNORECASE)
@@ -47,18 +56,48 @@ class Retrieval:
     followup: bool = False
     context_ids: list[str] = field(default_factory=list)  # clauses cited in the previous answer
     part_tops: list[str] = field(default_factory=list)  # best clause of each ask of a compound question
+    missing: list[str] = field(default_factory=list)  # clause references the loaded documents do not have
 
 
 _PARAGRAPH_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)\s*(?:の|[（(])\s*第\s*([{_NUM}]+)\s*段落")
 
 
-def explicit_references(question: str, corpus: Corpus) -> list[str]:
-    """Clause IDs of the guideline named in the question, resolved against the corpus."""
-    out: list[str] = []
-    for m in _PARAGRAPH_REF.finditer(nfkc(question)):
-        clause = corpus.resolve(f"指針第{m.group(1)}（第{m.group(2)}段落）")
-        if clause is not None:
-            out.append(clause.id)
+@dataclass(frozen=True)
+class Reference:
+    """A clause named in a question: as the documents' IDs spell it, and the clause it resolves to
+    (None: the loaded documents have no such clause)."""
+
+    written: str
+    clause_id: str | None
+
+
+def _numbers_a_line(text: str, m: re.Match) -> bool:
+    """The match opens a line after the first, and a space follows it: a pasted text's own numbering."""
+    start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+    return bool(_NUMBERED_LINE.search(text, 0, start)) and text[m.end():m.end() + 1] in (" ", "　", "\t")
+
+
+def clause_references(question: str, corpus: Corpus) -> list[Reference]:
+    """Every clause reference in the question (one grammar: 指針第4の2の一, 指針第1の第2段落, 基準Ⅲの第二の一,
+    第12条), resolved against the corpus; those that resolve to nothing are kept, to be declined."""
+    q = nfkc(question)
+    out: list[Reference] = []
+
+    def add(cid: str, resolved, alone: bool = True, m: re.Match | None = None, text: str = q) -> None:
+        if m is not None and _numbers_a_line(text, m):
+            return
+        if resolved is not None:
+            ref = Reference(cid, resolved.id)
+        elif alone:
+            ref = Reference(cid, None)
+        else:
+            return
+        if all(r.written != ref.written and (ref.clause_id is None or r.clause_id != ref.clause_id) for r in out):
+            out.append(ref)
+
+    for m in _PARAGRAPH_REF.finditer(q):
+        cid = f"指針第{m.group(1)}（第{m.group(2)}段落）"
+        add(cid, corpus.resolve(cid))
     if out:
         return out
     for doc in corpus.docs:
@@ -71,15 +110,20 @@ def explicit_references(question: str, corpus: Corpus) -> list[str]:
         for m in pattern.finditer(question):
             rest = re.sub(r"\s", "", m.group(2))
             rest = re.sub(r"(?<!の)(第|（|[①-⑳])", r"の\1", rest) if rest and not rest.startswith("の") else rest
-            clause = corpus.resolve(canonical_id(f"{doc}{m.group(1)}{rest}"))
-            if clause is not None and clause.id not in out:
-                out.append(clause.id)
-    for m in _GUIDELINE_REF.finditer(nfkc(question)):
+            cid = canonical_id(f"{doc}{m.group(1)}{rest}")
+            add(cid, corpus.resolve(cid), bool(_REF_END.match(question, m.end())), m, question)
+    for m in _GUIDELINE_REF.finditer(q):
         cid = canonical_id(f"指針第{m.group(1)}{m.group(2)}")
-        clause = corpus.resolve(cid + (LEAD_ALIAS if m.group(3) else ""))
-        if clause is not None and clause.id not in out:
-            out.append(clause.id)
+        add(cid, corpus.resolve(cid + (LEAD_ALIAS if m.group(3) else "")), bool(_REF_END.match(q, m.end())), m)
+    for m in _ARTICLE_REF.finditer(q):
+        cid = canonical_id(re.sub(r"\s", "", m.group(0)))
+        add(cid, next((c for d in corpus.docs if (c := corpus.resolve(f"{d}{cid}")) is not None), None), m=m)
     return out
+
+
+def explicit_references(question: str, corpus: Corpus) -> list[str]:
+    """Clause IDs of the loaded documents named in the question, resolved against the corpus."""
+    return [r.clause_id for r in clause_references(question, corpus) if r.clause_id is not None]
 
 
 _ASKS_DEFINITION = re.compile(
@@ -243,7 +287,9 @@ def retrieve(
             if h.clause_id == corpus.definitions[defined]:
                 h.score += 1.0
         hits.sort(key=lambda h: -h.score)
-    explicit = explicit_references(question, corpus) if cfg.explicit_refs else []
+    refs = clause_references(question, corpus) if cfg.explicit_refs else []
+    explicit = [r.clause_id for r in refs if r.clause_id is not None]
+    missing = [r.written for r in refs if r.clause_id is None]
     if explicit:
         pinned = []
         for cid in explicit:
@@ -256,4 +302,4 @@ def retrieve(
             by_id[cid].score = top + 1.0 + (len(pinned) - n) * 1e-3
             by_id[cid].explicit = True
         hits.sort(key=lambda h: -h.score)
-    return Retrieval(question, hits, explicit, standard_references(question), followup, context_ids, part_tops)
+    return Retrieval(question, hits, explicit, standard_references(question), followup, context_ids, part_tops, missing)

@@ -1,31 +1,39 @@
 """The served app: FastAPI with the gradio UI mounted at /, the REST API for integrators beside it,
-health and metrics, admin sessions, and the checks every request passes.
+health and metrics, admin sessions, downloads, and the checks every request passes.
 
-Every request: a request ID and one JSON log line; the Host header checked; when the app is
-exposed beyond loopback (or a token is set) an access token required; gradio's upload route
-only for an admin session; security headers (CSP with no remote images, no framing) on every
-response. ``serve`` refuses a non-loopback bind without an access token.
+Every request: the client's address (forwarded headers believed only from the configured
+proxies); a request ID and one JSON log line (share codes and download tokens masked); the Host
+header checked; when the app is exposed beyond loopback (or a token is set) an access token
+required; another site's pages may neither change anything nor read an answer (no CORS for
+them); the body capped while it is read, chunked or not, before anything parses it; NaN and
+lone surrogates refused; gradio's upload route only for an admin session and its file route
+never for a URL; security headers (CSP with no remote images, no framing) on every response.
+``serve`` refuses a non-loopback bind without an access token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import html
 import json
 import os
-import shutil
+import re
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import Request  # at module level: with postponed annotations FastAPI resolves it from here
 
 from .config import LOOPBACK_HOSTS, Config, ConfigError
+from .downloads import PREFIX as DOWNLOAD_PREFIX
+from .downloads import Downloads
 from .limits import LIMITS, Limits, RateLimited, RateLimiter
 from .live import LiveServices
 from .observe import Metrics, log, new_request_id, request_id
+from .proxies import client_address
 from .records import RecordError, Records, RecordsUnavailable
 from .scoring import percentile
 
@@ -42,44 +50,79 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-OPEN_PATHS = ("/healthz", "/login")  # reachable without the access token (the proxy's health check; the login form)
+OPEN_PATHS = frozenset({"/healthz", "/login"})  # reachable without the access token (the proxy's health check; the login form)
+# The routes metrics are counted by: a fixed set, so that no client can add series with new paths.
+ROUTES = frozenset({"/healthz", "/metrics", "/login", "/admin/login", "/admin/logout", "/api/v1/ask", "/api/v1/triage", "/api/docs",
+                    "/api/openapi.json", "/internal/stats"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_CODE_LIKE = re.compile(r"(?<![0-9A-Za-z])[2-9A-HJ-NP-Z]{8}(?![0-9A-Za-z])")  # a share code in a path is masked in logs
+_URL_LIKE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|[/\\]{2})")
 
 
-class ExportFiles:
-    """Download files, one private folder per browser session, removed after ``limits.export_age_s``."""
+class Rejected(ValueError):
+    """A JSON body with what JSON allows but no client may send here (NaN, infinities, lone surrogates)."""
 
-    def __init__(self, root: Path, limits: Limits = LIMITS):
-        self.root = root
-        self.limits = limits
-        shutil.rmtree(root, ignore_errors=True)  # files of an earlier run are no one's any more
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def folder(self, session: str) -> Path:
-        safe = "".join(ch for ch in session if ch.isalnum())[:32] or "x"
-        path = self.root / safe
-        path.mkdir(exist_ok=True, mode=0o700)
-        os.utime(path)
+def route_label(path: str) -> str:
+    """The route a path belongs to, from a fixed set (a metrics label)."""
+    if path in ROUTES:
         return path
+    if path.startswith(DOWNLOAD_PREFIX):
+        return DOWNLOAD_PREFIX + "{token}"
+    for prefix in ("/api/", "/admin/", "/gradio_api/"):
+        if path.startswith(prefix):
+            return prefix + "other"
+    return "/"
 
-    def write(self, session: str, name: str, data: bytes | str) -> str:
-        path = self.folder(session) / name
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        if not path.exists() or path.read_bytes() != data:  # the same content is not written again
-            path.write_bytes(data)
-        return str(path)
 
-    def sweep(self) -> int:
-        cutoff = time.time() - self.limits.export_age_s
-        removed = 0
-        for folder in self.root.iterdir():
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
-        return removed
+def logged_path(path: str) -> str:
+    """A path as the request log keeps it: download tokens and share codes masked."""
+    if path.startswith(DOWNLOAD_PREFIX):
+        return DOWNLOAD_PREFIX + "…"
+    return _CODE_LIKE.sub("********", path[:120])
 
-    def count(self) -> int:
-        return sum(1 for p in self.root.rglob("*") if p.is_file())
+
+def body_limit(path: str, limits: Limits) -> int:
+    if path.startswith("/api/"):
+        return limits.request_bytes
+    if path.startswith(("/admin/", "/login")):
+        return limits.form_request_bytes
+    if path.rstrip("/").endswith("/upload") and "gradio_api" in path:
+        return limits.upload_bytes
+    return limits.page_request_bytes
+
+
+def check_json(body: bytes) -> None:
+    """Raise Rejected for NaN, infinities or a lone surrogate; a body that is not JSON is the route's to refuse."""
+    def constant(name: str):
+        raise Rejected(f"JSON に {name} は使えません。数値は有限の値で送ってください。")
+
+    try:
+        data = json.loads(body, parse_constant=constant)
+    except Rejected:
+        raise
+    except (ValueError, RecursionError):
+        return
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Rejected("文字列に対になっていないサロゲート（壊れた文字）があります。文字を確かめて送り直してください。") from None
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def _own_origin(origin: str, host: str) -> bool:
+    """An Origin header is this app's when it names the host the request was sent to."""
+    if not origin or origin == "null":
+        return False
+    return urlsplit(origin).netloc.lower() == host.lower()
 
 
 @dataclass
@@ -90,7 +133,7 @@ class AppContext:
     live: LiveServices
     records: Records | None
     records_error: str | None
-    exports: ExportFiles
+    downloads: Downloads
     limiter: RateLimiter
     metrics: Metrics
     limits: Limits = LIMITS
@@ -121,13 +164,17 @@ class AppContext:
         from dataclasses import replace
 
         limits = replace(LIMITS, asks_per_minute=cfg.server.asks_per_minute)
-        ctx = cls(cfg, LiveServices(cfg, notify), records, error, ExportFiles(cfg.exports_dir), RateLimiter(), Metrics(), limits, time.time())
-        return ctx
+        _remove_old_exports(cfg)
+        return cls(cfg, LiveServices(cfg, notify), records, error, Downloads(limits.export_age_s), RateLimiter(), Metrics(), limits, time.time())
 
     def require_records(self) -> Records:
         if self.records is None:
             raise RecordsUnavailable(self.records_error or "記録を使えません。")
         return self.records
+
+    def withdraw_record(self, code: str) -> None:
+        """A record was deleted: its download links go with it."""
+        self.downloads.withdraw(code=code)
 
     def is_admin(self, token: str | None) -> bool:
         if not self.cfg.server.admin_password or self.records is None:
@@ -138,13 +185,13 @@ class AppContext:
             return False
 
     def housekeeping(self) -> None:
-        """Every ten minutes: old download files, and records past the retention period."""
+        """Every ten minutes: expired download links, and records past the retention period."""
 
         def run() -> None:
             while True:
                 time.sleep(600)
                 try:
-                    self.exports.sweep()
+                    self.downloads.sweep()
                     if self.records is not None and self.cfg.server.retention_days:
                         self.records.purge_expired(self.cfg.server.retention_days)
                 except Exception as exc:  # housekeeping must never stop the app
@@ -180,28 +227,35 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
+        cfg = self.ctx.cfg
         headers = dict(scope.get("headers") or [])
+        scope = _with_client(scope, headers, cfg)
         rid = new_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
         token = request_id.set(rid)
         path = scope.get("path", "")
+        method = scope.get("method", "GET")
         started = time.perf_counter()
         status_box = {"status": 0}
-        cfg = self.ctx.cfg
+        host = headers.get(b"host", b"").decode("latin-1")
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        foreign = bool(origin) and not _own_origin(origin, host)
+        unread = {"more": method in ("POST", "PUT", "PATCH")}  # the body still to come from the client
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 status_box["status"] = message["status"]
-                message["headers"] = list(message.get("headers", [])) + [(b"x-request-id", rid.encode())] + SECURITY_HEADERS
+                kept = [(k, v) for k, v in message.get("headers", []) if not (foreign and k.lower().startswith(b"access-control-"))]
+                message["headers"] = kept + [(b"x-request-id", rid.encode())] + SECURITY_HEADERS
             await send(message)
 
         async def deny(status: int, text: str, location: str | None = None):
-            if scope.get("method") in ("POST", "PUT"):  # read what the client sends, so it gets the answer, not a reset
-                drained, more = 0, True
-                while more and drained <= self.ctx.limits.upload_bytes:
-                    message = await receive()
-                    drained += len(message.get("body", b""))
-                    more = message.get("more_body", False) and message["type"] == "http.request"
-            body = json.dumps({"detail": text}, ensure_ascii=False).encode()
+            drained = 0
+            while unread["more"] and drained <= self.ctx.limits.drain_bytes:  # read what the client sends (and drop it), so it gets the answer, not a reset
+                message = await receive()
+                drained += len(message.get("body", b""))
+                unread["more"] = message.get("more_body", False) and message["type"] == "http.request"
+            key = "error" if path.startswith("/api/") else "detail"
+            body = json.dumps({key: text}, ensure_ascii=False).encode()
             hdrs = [(b"content-type", b"application/json; charset=utf-8")]
             if location:
                 hdrs.append((b"location", location.encode()))
@@ -209,51 +263,137 @@ class Guard:
             await send({"type": "http.response.body", "body": body})
 
         try:
-            if scope["type"] == "http":
-                if not _host_allowed(headers.get(b"host", b"").decode("latin-1"), cfg):
-                    return await deny(400, "Host ヘッダーが許可されていません（ASSISTANT_ALLOWED_HOSTS を確認してください）。")
-                cookies = _cookies(headers)
-                needs_token = bool(cfg.server.access_token) and not path.startswith(OPEN_PATHS)
-                if needs_token and not _token_ok(headers, cookies, cfg.server.access_token):
-                    wants_html = b"text/html" in headers.get(b"accept", b"")
-                    if wants_html and scope.get("method") == "GET":
-                        return await deny(303, "ログインが必要です。", "/login")
-                    return await deny(401, "アクセス用のトークンが必要です（Authorization: Bearer または /login）。")
-                if scope.get("method") == "POST" and path.rstrip("/").endswith("/upload") and "gradio_api" in path:
-                    if not self.ctx.is_admin(cookies.get(ADMIN_COOKIE)):
-                        return await deny(403, "ファイルのアップロードは、管理ページでログインしてから行えます。")
-            return await self.app(scope, receive, send_with_headers)
+            if scope["type"] == "websocket":
+                if foreign or not _host_allowed(host, cfg):
+                    return await send({"type": "websocket.close", "code": 1008})
+                return await self.app(scope, receive, send)
+            if not _host_allowed(host, cfg):
+                return await deny(400, "Host ヘッダーが許可されていません（ASSISTANT_ALLOWED_HOSTS を確認してください）。")
+            cookies = _cookies(headers)
+            needs_token = bool(cfg.server.access_token) and path not in OPEN_PATHS
+            if needs_token and not _token_ok(headers, cookies, cfg.server.access_token):
+                wants_html = b"text/html" in headers.get(b"accept", b"")
+                if wants_html and method == "GET":
+                    return await deny(303, "ログインが必要です。", "/login")
+                return await deny(401, "アクセス用のトークンが必要です（Authorization: Bearer または /login）。")
+            cross_site = headers.get(b"sec-fetch-site", b"") == b"cross-site"
+            if (foreign or cross_site) and method not in ("GET", "HEAD"):
+                return await deny(403, "ほかのサイトのページからの操作は受け付けません。このアプリの画面から操作してください。")
+            if path.startswith("/gradio_api/file=") and _URL_LIKE.match(path[len("/gradio_api/file="):]):
+                return await deny(404, "このアプリはほかのサーバーのファイルを取り寄せません。")
+            if method == "POST" and path.rstrip("/").endswith("/upload") and "gradio_api" in path:
+                if not self.ctx.is_admin(cookies.get(ADMIN_COOKIE)):
+                    return await deny(403, "ファイルのアップロードは、管理ページでログインしてから行えます。")
+            if method in ("POST", "PUT", "PATCH"):
+                limit = body_limit(path, self.ctx.limits)
+                too_big = f"リクエストが大きすぎます（上限 {limit:,} バイト）。内容を分けるか減らしてから送ってください。"
+                declared = headers.get(b"content-length", b"").decode("latin-1").strip()
+                if declared.isdigit() and int(declared) > limit:
+                    if int(declared) > self.ctx.limits.drain_bytes:
+                        unread["more"] = False  # far too big to read even to drop it: answer at once and close
+                    return await deny(413, too_big)
+                body = bytearray()
+                while unread["more"]:  # read (and count) the whole body before any route parses it: chunked bodies too
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return
+                    body += message.get("body", b"")
+                    unread["more"] = message.get("more_body", False)
+                    if len(body) > limit:
+                        return await deny(413, too_big)
+                if b"json" in headers.get(b"content-type", b""):
+                    try:
+                        check_json(bytes(body))
+                    except Rejected as exc:
+                        return await deny(400, str(exc))
+                receive = _replay(bytes(body), receive)
+            try:
+                return await self.app(scope, receive, send_with_headers)
+            except Exception as exc:  # one JSON log line, not a traceback across many lines; the client gets a message
+                self.ctx.metrics.errors.labels("unhandled").inc()
+                log("unhandled_error", "error", error=type(exc).__name__, route=route_label(path))
+                if not status_box["status"]:
+                    return await deny(500, f"サーバーでエラーが起きました（{type(exc).__name__}）。もう一度お試しください。")
         finally:
             if scope["type"] == "http":
-                route = path if path.startswith(("/api/", "/healthz", "/metrics", "/admin", "/login")) else ("/gradio_api" if path.startswith("/gradio_api") else "/")
-                self.ctx.metrics.requests.labels(scope.get("method", ""), route, str(status_box["status"])).inc()
+                label = method if method in METHODS else "OTHER"
+                self.ctx.metrics.requests.labels(label, route_label(path), str(status_box["status"])).inc()
                 if not path.startswith(("/gradio_api/heartbeat", "/static", "/assets")):
-                    log("request", method=scope.get("method"), path=path[:120], status=status_box["status"],
+                    log("request", method=label, path=logged_path(path), status=status_box["status"],
                         ms=round((time.perf_counter() - started) * 1000, 1))
             request_id.reset(token)
 
 
+def _replay(body: bytes, receive):
+    """A receive that gives the body already read, then whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _with_client(scope, headers: dict[bytes, bytes], cfg: Config):
+    """The scope with the client's address (and scheme) as the trusted proxies say, or as the peer is."""
+    peer = (scope.get("client") or (None, 0))[0]
+    trusted = cfg.server.trusted_proxies
+    address = client_address(peer, headers.get(b"x-forwarded-for", b"").decode("latin-1"), trusted)
+    scope = dict(scope, client=(address, (scope.get("client") or (None, 0))[1] or 0))
+    proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").strip().lower()
+    if trusted.trusts(peer) and proto in ("http", "https") and scope["type"] == "http":
+        scope["scheme"] = proto
+    return scope
+
+
+def access_cookie_value(token: str) -> str:
+    """What the access cookie holds: a keyed digest of the token, so a stolen cookie file does not give the token."""
+    return hmac.new(token.encode(), b"tics-access-cookie", hashlib.sha256).hexdigest()
+
+
 def _token_ok(headers: dict[bytes, bytes], cookies: dict[str, str], token: str) -> bool:
     auth = headers.get(b"authorization", b"").decode("latin-1")
-    given = auth[7:].strip() if auth.lower().startswith("bearer ") else cookies.get(ACCESS_COOKIE, "")
-    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+    if auth.lower().startswith("bearer "):
+        given, expected = auth[7:].strip(), token
+    else:
+        given, expected = cookies.get(ACCESS_COOKIE, ""), access_cookie_value(token)
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def client_of(request) -> str:
-    """The client address (the proxy's X-Forwarded-For when the app is behind one)."""
-    if request is None:
-        return "local"
-    fwd = request.headers.get("x-forwarded-for", "") if hasattr(request, "headers") else ""
-    if fwd:
-        return fwd.split(",")[0].strip()[:64]
-    client = getattr(request, "client", None)
-    return (client.host if client else "local")[:64]
+    """The client's address, as Guard set it from the peer and the trusted proxies."""
+    client = getattr(request, "client", None) if request is not None else None
+    return ((client.host if client else None) or "local")[:64]
+
+
+def login_throttled(ctx: AppContext, records: Records | None, actor: str, kind: str) -> str | None:
+    """Why a login may not be tried now (too many failures from this address, or from everyone), or None."""
+    limits = ctx.limits
+    window = limits.admin_failure_window_s
+    minutes = int(window // 60)
+    try:
+        if records is not None:  # admin logins: counted in the records, so every replica sees the same failures
+            since = time.time() - window
+            if records.login_failures_since(actor, since) >= limits.admin_failures:
+                return f"ログインの失敗が続いたため、{minutes} 分間ログインできません。"
+            if records.login_failures_since(None, since) >= limits.login_failures_global:
+                return f"ログインの失敗が多いため、しばらく（最大 {minutes} 分）すべてのログインを止めています。"
+            return None
+        ctx.limiter.check(kind, actor, limits.admin_failures, window, "ログインの失敗")
+        ctx.limiter.check(kind, "*", limits.login_failures_global, window, "ログインの失敗")
+    except RateLimited:
+        return f"ログインの失敗が続いたため、{minutes} 分間ログインできません。"
+    return None
 
 
 # -- the FastAPI app -------------------------------------------------------------------------------------
 def create_app(ctx: AppContext):
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
     from .api import api_router, openapi_page
     from .web import build
@@ -294,11 +434,9 @@ def create_app(ctx: AppContext):
             records = ctx.require_records()
         except RecordsUnavailable as exc:
             return JSONResponse({"ok": False, "detail": str(exc)}, status_code=503)
-        since = time.time() - ctx.limits.admin_failure_window_s
-        if records.login_failures_since(actor, since) >= ctx.limits.admin_failures:
+        if (why := login_throttled(ctx, records, actor, "admin_login")) is not None:
             records.log("admin_login", None, False, actor, "locked")
-            minutes = int(ctx.limits.admin_failure_window_s // 60)
-            return JSONResponse({"ok": False, "detail": f"ログインの失敗が続いたため、{minutes} 分間ログインできません。"}, status_code=429)
+            return JSONResponse({"ok": False, "detail": why}, status_code=429)
         if not hmac.compare_digest(str(form.get("password", "")).encode(), cfg.server.admin_password.encode()):
             records.login_failed(actor)
             records.log("admin_login", None, False, actor, "wrong password")
@@ -326,13 +464,46 @@ def create_app(ctx: AppContext):
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request):
+        actor = client_of(request)
+        if (why := login_throttled(ctx, None, actor, "token_login")) is not None:
+            return HTMLResponse(LOGIN_PAGE.replace("<!--msg-->", f"<p>{html.escape(why)}</p>"), status_code=429)
         form = await _form(request)
         given = str(form.get("token", ""))
         if not cfg.server.access_token or not hmac.compare_digest(given.encode(), cfg.server.access_token.encode()):
+            ctx.limiter.note("token_login", actor)
+            ctx.limiter.note("token_login", "*")
             return HTMLResponse(LOGIN_PAGE.replace("<!--msg-->", "<p>トークンが違います。</p>"), status_code=401)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(ACCESS_COOKIE, given, httponly=True, samesite="lax", secure=_https(request, cfg), path="/", max_age=86400 * 7)
+        response.set_cookie(ACCESS_COOKIE, access_cookie_value(given), httponly=True, samesite="lax", secure=_https(request, cfg), path="/",
+                            max_age=86400 * 7)
         return response
+
+    @app.get(DOWNLOAD_PREFIX + "{token}", include_in_schema=False)
+    def download(token: str, request: Request):
+        """A file offered to a page: made now from the session's result, audited, never stored."""
+        actor = client_of(request)
+        try:
+            ctx.limiter.hit("download", actor, ctx.limits.downloads_per_minute, what="ダウンロード")
+        except RateLimited as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=429)
+        offer = ctx.downloads.get(token)
+        if offer is not None and offer.code and ctx.records is not None and ctx.records.stored_key(offer.code) is None:
+            ctx.withdraw_record(offer.code)  # deleted elsewhere (another replica, the CLI, the retention purge)
+            offer = None
+        if offer is None:
+            return JSONResponse({"detail": "このリンクは期限が切れたか、記録が削除されました。画面のボタンをもう一度押してください。"}, status_code=404)
+        body = offer.body()
+        if offer.code and ctx.records is not None:
+            ctx.records.log("download", offer.code, True, actor, offer.name.rsplit(".", 1)[-1])
+        return Response(body, media_type=offer.media_type,
+                        headers={"Content-Disposition": offer.content_disposition(), "Cache-Control": "no-store, private"})
+
+    @app.get("/internal/stats", include_in_schema=False)
+    def internal_stats(request: Request):
+        """Server time per answer, for the load test: only for an admin session."""
+        if not ctx.is_admin(request.cookies.get(ADMIN_COOKIE)):
+            return JSONResponse({"detail": "管理ページでログインしてください。"}, status_code=403)
+        return JSONResponse(ctx.server_stats())
 
     import gradio as gr
 
@@ -343,7 +514,7 @@ def create_app(ctx: AppContext):
     font = japanese_font()
     css = f"@font-face {{ font-family: 'IPAexGothic'; src: url('/gradio_api/file={font}') format('truetype'); }}\n" + CSS
     theme = gr.themes.Default(font=["IPAexGothic", "ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "IPAexGothic", "monospace"])
-    gr.mount_gradio_app(app, demo, path="/", allowed_paths=[str(ctx.exports.root), str(font.parent)], max_file_size=ctx.limits.upload_bytes,
+    gr.mount_gradio_app(app, demo, path="/", allowed_paths=[str(font.parent)], max_file_size=ctx.limits.upload_bytes,
                         show_error=False, theme=theme, css=css, footer_links=[], run_history=False)
     return Guard(app, ctx)
 
@@ -372,8 +543,14 @@ async def _form(request) -> dict:
 
 
 def _https(request, cfg: Config) -> bool:
-    proto = request.headers.get("x-forwarded-proto", "") if cfg.server.behind_proxy else ""
-    return proto == "https" or request.url.scheme == "https"
+    return request.url.scheme == "https"  # Guard set the scheme from X-Forwarded-Proto of a trusted proxy
+
+
+def _remove_old_exports(cfg: Config) -> None:
+    """Earlier versions wrote download files under the home; none are kept any more."""
+    import shutil
+
+    shutil.rmtree(cfg.exports_dir, ignore_errors=True)
 
 
 def serve(cfg: Config, notify=print) -> None:
@@ -385,12 +562,21 @@ def serve(cfg: Config, notify=print) -> None:
             f"{cfg.server.host} で待ち受けるには ASSISTANT_ACCESS_TOKEN（アクセス用のトークン）の設定が必要です。"
             "外部に公開するときは TLS の逆プロキシ（nginx など）の後ろで動かしてください（deploy/README.md）。"
         )
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(cfg.home / "gradio-cache"))  # gradio's copies of downloads stay private
+    from .observe import json_logs
+
+    json_logs()  # one JSON object a line, whatever a library prints
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(cfg.home / "gradio-cache"))  # gradio's copies of uploads stay private
     ctx = AppContext.open(cfg, notify)
     ctx.live.start()
     ctx.housekeeping()
     app = create_app(ctx)
+    # Forwarded headers are read by Guard, from the configured proxies only (uvicorn's own reading is off).
+    options = dict(log_config=None, access_log=False, proxy_headers=False, timeout_graceful_shutdown=5)
+    if cfg.server.uds:
+        if os.path.exists(cfg.server.uds):
+            os.unlink(cfg.server.uds)  # left by a replica that was killed
+        notify(f"TICS Assistant: Unix ソケット {cfg.server.uds} で待ち受けます")
+        uvicorn.run(app, uds=cfg.server.uds, **options)
+        return
     notify(f"TICS Assistant: http://{'127.0.0.1' if not cfg.server.exposed else cfg.server.host}:{cfg.server.port}/ を開いてください")
-    uvicorn.run(app, host=cfg.server.host, port=cfg.server.port, log_config=None, access_log=False,
-                proxy_headers=cfg.server.behind_proxy, forwarded_allow_ips="127.0.0.1" if cfg.server.behind_proxy else None,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=cfg.server.host, port=cfg.server.port, **options)

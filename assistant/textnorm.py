@@ -54,3 +54,14 @@ def split_sentences(text: str) -> list[str]:
     if tail.strip():
         out.append(tail)
     return [s.strip() for s in out if s.strip()]
+
+
+# Format characters (bidi overrides and isolates, zero-width spaces and joiners, the BOM) and
+# control characters other than line breaks and tabs: invisible, yet they can make a stored name
+# read differently on screen (「\u202eFDP.exe 社会式株」 shows as 「株式会社 exe.PDF」).
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible format and control characters (names, places, notes a user typed)."""
+    return _INVISIBLE.sub("", text)

@@ -9,6 +9,8 @@ edit secret is given.
 
 from __future__ import annotations
 
+import base64
+import html
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +22,7 @@ from .guard import QuestionError
 from .index import IndexUnavailable
 from .limits import RateLimited
 from .markup import md_lines, md_text
-from .records import RecordError, RecordsUnavailable
+from .records import RecordError, RecordsUnavailable, comment_problem
 from .render import (
     answer_markdown, clause_panel, progress_html, progress_note, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
 )
@@ -56,9 +58,28 @@ def _sid(sess: dict) -> str:
 
 
 def _client(request: gr.Request | None) -> str:
-    from .server import client_of
+    """The client's address as the server's Guard set it (the peer, or what a trusted proxy forwarded)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return ((getattr(client, "host", None) if client else None) or "local")[:64]
 
-    return client_of(request)
+
+def download_link(url: str | None, label: str, elem_id: str) -> str:
+    """A download as a plain link to the app's own /download/ route (the file is made when it is fetched)."""
+    if not url:
+        return ""
+    return f'<a class="download-link" id="{elem_id}" href="{html.escape(url)}" download>{html.escape(label)}</a>'
+
+
+def chart_html(png: bytes) -> str:
+    """The chart inline (counts only), so no image file is left in a folder or in gradio's cache."""
+    return f'<img alt="御社の現状（判定ごとの情報の数、計画の費用の内訳、進み具合）" style="max-width: 100%" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def capped_messages(messages: list | None, limits) -> list:
+    """The chat as the page sent it back, cut to what the app itself could have shown: the last messages only,
+    none longer than any answer the app writes (a client may send anything here)."""
+    kept = [m for m in list(messages or []) if isinstance(m, dict) and len(str(m.get("content", ""))) <= limits.chat_message_chars]
+    return kept[-limits.chat_messages:]
 
 
 # -- the shared diagnosis ------------------------------------------------------------------------------------
@@ -108,23 +129,22 @@ def code_note(sess: dict) -> str:
     return note
 
 
-def export_files(ctx, sess: dict, result: TriageResult) -> tuple[str, str, str, str]:
-    """(Markdown, PDF, Excel, chart) for a result; written once per content, in the session's own folder."""
+def export_links(ctx, sess: dict, result: TriageResult) -> tuple[str, str, str]:
+    """Links to the Markdown, PDF and Excel of a result, for this browser session only; each file is
+    rendered from the result when it is downloaded, and the links go when the record is deleted."""
     sid = _sid(sess)
     name = result.code or "未保存"
-    chart = triage_report.standing_chart(result)
     return (
-        ctx.exports.write(sid, f"見極め診断_{name}.md", triage_report.markdown(result)),
-        ctx.exports.write(sid, f"見極め診断_{name}.pdf", triage_report.pdf(result, chart)),
-        ctx.exports.write(sid, f"見極め診断_{name}.xlsx", triage_excel.workbook(result)),
-        ctx.exports.write(sid, "chart.png", chart),
+        ctx.downloads.offer(sid, f"見極め診断_{name}.md", lambda: triage_report.markdown(result), result.code),
+        ctx.downloads.offer(sid, f"見極め診断_{name}.pdf", lambda: triage_report.pdf(result, triage_report.standing_chart(result)), result.code),
+        ctx.downloads.offer(sid, f"見極め診断_{name}.xlsx", lambda: triage_excel.workbook(result), result.code),
     )
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
 def build(ctx) -> gr.Blocks:
     with gr.Blocks(title="TICS Assistant — 技術情報管理認証制度の相談", delete_cache=(600, 3600)) as demo:
-        sess = gr.State(_new_session())
+        sess = gr.State(_new_session)  # called for each browser session: every session has its own id
         gr.Markdown(
             "## TICS Assistant（技術情報管理認証制度）\n"
             "指針（技術等情報漏えい防止措置の実施の促進に関する指針）に**条項を示して原文を引用して**答えます。"
@@ -152,7 +172,6 @@ def build(ctx) -> gr.Blocks:
             return gr.Tabs(), gr.update(), gr.update()
 
         demo.load(on_load, None, [tabs, docs_pick, docs_panel], api_name=False)
-        gr.api(ctx.server_stats, api_name="server_stats", api_visibility="undocumented")
     return demo
 
 
@@ -169,11 +188,11 @@ def chat_tab(ctx, sess: gr.State):
                     send = gr.Button("送信", variant="primary", elem_id="send")
                     start = gr.Button(START_TRIAGE, elem_id="chat-start-triage")
                     reset = gr.Button("会話をリセット", elem_id="reset")
-                    export = gr.DownloadButton("会話を Markdown で保存", elem_id="export-chat")
+                    export = gr.HTML(elem_id="export-chat-box")
                 with gr.Row(visible=False, elem_id="chat-result-files") as files_row:
-                    md_file = gr.DownloadButton("記録（Markdown）", elem_id="chat-download-md")
-                    pdf_file = gr.DownloadButton("記録（PDF）", elem_id="chat-download-pdf")
-                    xlsx_file = gr.DownloadButton("記録（Excel）", elem_id="chat-download-xlsx")
+                    md_file = gr.HTML(elem_id="chat-download-md-box")
+                    pdf_file = gr.HTML(elem_id="chat-download-pdf-box")
+                    xlsx_file = gr.HTML(elem_id="chat-download-xlsx-box")
                 gr.Examples(EXAMPLES, inputs=question, label="質問の例")
                 with gr.Accordion("この回答を評価する", open=False, elem_id="feedback"):
                     comment = gr.Textbox(label="コメント（任意）", max_length=1000, elem_id="feedback-comment")
@@ -188,7 +207,7 @@ def chat_tab(ctx, sess: gr.State):
         outs = [chat, turns, answers, sources, question, export, sess, files_row, md_file, pdf_file, xlsx_file]
 
         def respond(message: str, chosen: bool, turns_: list, answers_: list, messages: list, sess_: dict, request: gr.Request | None):
-            messages = list(messages or [])
+            messages = capped_messages(messages, ctx.limits)
             sess_ = dict(sess_)
             keep = (gr.update(),) * 4
             try:
@@ -258,15 +277,19 @@ def chat_tab(ctx, sess: gr.State):
                     result = turn.session.result()
                     result.code = sess_.get("code")
                     ctx.metrics.triage_completions.labels("chat").inc()
-                    md, pdf, xlsx, _ = export_files(ctx, sess_, result)
+                    md, pdf, xlsx = export_links(ctx, sess_, result)
                     messages.append({"role": "assistant", "content": result_summary(result) + "\n\n" + code_note(sess_)})
-                    files = (gr.update(visible=True), md, pdf, xlsx)
+                    files = (gr.update(visible=True), download_link(md, "記録（Markdown）", "chat-download-md"),
+                             download_link(pdf, "記録（PDF）", "chat-download-pdf"), download_link(xlsx, "記録（Excel）", "chat-download-xlsx"))
                 elif turn.question is not None:
                     asked, left = turn.session.progress()
                     text = question_markdown(turn.question) + "\n\n" + progress_note(asked, left)
                     messages.append({"role": "assistant", "content": text, "options": quick_replies(turn.question)})
-            # The download button always holds the conversation so far: one click saves it.
-            path = ctx.exports.write(_sid(sess_), "相談の記録.md", conversation_markdown(answers_))
+            # The download link always gives the conversation so far: one click saves it.
+            saved_answers = list(answers_)
+            url = ctx.downloads.offer(_sid(sess_), "相談の記録.md", lambda: conversation_markdown(saved_answers), sess_.get("code"))
+            path = download_link(url, "会話を Markdown で保存", "export-chat")
+            messages = messages[-ctx.limits.chat_messages:]
             cites = [c["clause_id"] for a in answers_[-1:] for c in a["citations"]] if answer is not None else []
             yield messages, turns_, answers_, gr.update(choices=cites, value=None), "", path, sess_, *files
 
@@ -296,22 +319,29 @@ def chat_tab(ctx, sess: gr.State):
 
         def on_reset(sess_):
             sess_ = dict(sess_, chat_active=False, previous_intent=None)
-            return [], [], [], gr.update(choices=[], value=None), clause_panel(None, None), None, sess_
+            ctx.downloads.withdraw(owner=_sid(sess_))
+            return [], [], [], gr.update(choices=[], value=None), clause_panel(None, None), "", sess_
 
         reset.click(on_reset, sess, [chat, turns, answers, sources, panel, export, sess], api_name=False)
 
-        def on_feedback(rating: str, comment_: str, answers_: list[dict]):
+        def on_feedback(rating: str, comment_: str, answers_: list[dict], sess_: dict):
             if not answers_:
                 return "まだ回答がありません。質問してから評価してください。", comment_
             last = answers_[-1]
+            if (problem := comment_problem(comment_ or "")) is not None:  # the records refuse it too; said here before it counts against the limit
+                return f"⚠️ {md_text(problem)}", comment_
             try:
-                ctx.require_records().add_feedback(last["question"], last["answer"], rating, comment_ or "", [c["clause_id"] for c in last["citations"]], last["corpus_version"])
+                ctx.limiter.hit("feedback", _sid(sess_), ctx.limits.feedback_per_minute, what="評価の送信")
+                ctx.require_records().add_feedback(last["question"], last["answer"], rating, comment_ or "", [c["clause_id"] for c in last["citations"]],
+                                                   last["corpus_version"], code=sess_.get("code"))
+            except RateLimited as exc:
+                return f"⚠️ {md_text(exc)}", comment_
             except RecordError as exc:
                 return f"⚠️ 評価を保存できません（{md_text(exc)}）。", comment_
             return "評価を保存しました。ありがとうございます（評価は評価用データの改善に使います）。", ""
 
-        good.click(lambda c, a: on_feedback("good", c, a), [comment, answers], [feedback_msg, comment], api_name=False)
-        bad.click(lambda c, a: on_feedback("bad", c, a), [comment, answers], [feedback_msg, comment], api_name=False)
+        good.click(lambda c, a, s: on_feedback("good", c, a, s), [comment, answers, sess], [feedback_msg, comment], api_name="feedback_good")
+        bad.click(lambda c, a, s: on_feedback("bad", c, a, s), [comment, answers, sess], [feedback_msg, comment], api_name="feedback_bad")
     return tab
 
 
@@ -366,11 +396,11 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
                 grid_submit = gr.Button("一覧表から結果を出す", variant="primary", elem_id="grid-submit")
         with gr.Column(visible=False, elem_id="triage-result") as result_box:
             result_md = gr.Markdown(elem_id="triage-result-md")
-            chart = gr.Image(label="御社の現状", type="filepath", elem_id="triage-chart", interactive=False)
+            chart = gr.HTML(label="御社の現状", elem_id="triage-chart")
             with gr.Row():
-                md_file = gr.DownloadButton("記録を Markdown で保存", elem_id="download-md")
-                pdf_file = gr.DownloadButton("記録を PDF で保存", elem_id="download-pdf")
-                xlsx_file = gr.DownloadButton("記録を Excel で保存", elem_id="download-xlsx")
+                md_file = gr.HTML(elem_id="download-md-box")
+                pdf_file = gr.HTML(elem_id="download-pdf-box")
+                xlsx_file = gr.HTML(elem_id="download-xlsx-box")
             with gr.Group(elem_id="progress-editor") as progress_box:
                 gr.Markdown("#### 計画の進み具合を記録する（アドバイザー・担当者向け）")
                 with gr.Row():
@@ -403,12 +433,14 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
             if q is None:
                 result = session.result()
                 result.code = sess_.get("code")
-                md, pdf, xlsx, png = export_files(ctx, sess_, result)
+                md, pdf, xlsx = export_links(ctx, sess_, result)
                 head = "### 診断が完了しました\n回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n"
                 return {**base, question_md: head, choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]),
                         free: gr.update(value="", visible=False), next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False),
                         back_btn: gr.update(visible=not readonly), result_box: gr.update(visible=True),
-                        result_md: triage_report.markdown(result, include_answers=False), chart: png, md_file: md, pdf_file: pdf, xlsx_file: xlsx,
+                        result_md: triage_report.markdown(result, include_answers=False), chart: chart_html(triage_report.standing_chart(result)),
+                        md_file: download_link(md, "記録を Markdown で保存", "download-md"), pdf_file: download_link(pdf, "記録を PDF で保存", "download-pdf"),
+                        xlsx_file: download_link(xlsx, "記録を Excel で保存", "download-xlsx"),
                         pick: gr.update(choices=[(f"{m.id} {m.title}（{result.progress_of(m.id).label}）", m.id) for m in result.measures], value=None),
                         progress_box: gr.update(visible=not readonly)}
             text = question_markdown(q)
@@ -424,7 +456,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
             editable = not readonly
             return {**base, question_md: text, choice: c_upd, multi: m_upd, free: gr.update(value="", visible=editable),
                     next_btn: gr.update(visible=editable), unknown_btn: gr.update(visible=editable), back_btn: gr.update(visible=editable),
-                    result_box: gr.update(visible=False), result_md: "", chart: None, md_file: None, pdf_file: None, xlsx_file: None,
+                    result_box: gr.update(visible=False), result_md: "", chart: "", md_file: "", pdf_file: "", xlsx_file: "",
                     pick: gr.update(choices=[], value=None), progress_box: gr.update(visible=False)}
 
         def step(sess_: dict, request: gr.Request | None, change) -> dict:
@@ -486,7 +518,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
             try:
                 saved = records.load_consultation(code_text)
             except RecordError as exc:
-                records.log("lookup", (code_text or "")[:16], False, _client(request))
+                records.log("lookup", None, False, _client(request), "not found")  # what was typed may be someone's code: not kept
                 return view(sess_, f"⚠️ {md_text(exc)}")
             readonly, secret = True, None
             if (secret_text or "").strip():
@@ -539,12 +571,13 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
             try:
                 records = ctx.require_records()
                 records.delete_consultation(sess_["code"], sess_.get("secret"))
+                ctx.withdraw_record(sess_["code"])
                 records.log("delete", sess_["code"], True, _client(request))
             except RecordError as exc:
                 return view(sess_, f"⚠️ {md_text(exc)}")
             return view(dict(_new_session(), id=_sid(dict(sess_))), f"相談コード {md_text(sess_['code'])} の記録を削除しました。")
 
-        delete_btn.click(on_delete, [sess, confirm_delete], outs, api_name=False)
+        delete_btn.click(on_delete, [sess, confirm_delete], outs, api_name="triage_delete")
 
         def on_grid_make(items_text: str, rows):
             names = [n.strip() for n in (items_text or "").replace("、", ",").split(",") if n.strip()]
@@ -698,8 +731,8 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             gr.Markdown("### 記録の照会と操作の記録（直近）")
             audit = gr.Dataframe(headers=["日時", "操作", "相談コード", "結果", "接続元", "詳細"], interactive=False, datatype="str")
             with gr.Row():
-                export_code = gr.Textbox(label="相談コード（入力して Enter で PDF を用意）")
-                export_btn = gr.DownloadButton("PDF を保存")
+                export_code = gr.Textbox(label="相談コード（入力して Enter で PDF を用意）", elem_id="admin-export-code")
+                export_btn = gr.HTML(elem_id="admin-export-box")
             refresh = gr.Button("一覧を更新")
 
         from .server import ADMIN_COOKIE
@@ -778,20 +811,22 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
 
         def on_export(code_: str, request: gr.Request):
             if not is_admin(request):
-                return None
+                return "⚠️ ログインしてください。"
             try:
+                ctx.limiter.hit("lookup", _client(request), ctx.limits.lookups_per_minute, what="記録の照会")
                 records = ctx.require_records()
                 saved = records.load_consultation(code_)
-            except RecordError:
-                return None
+            except (RateLimited, RecordError) as exc:
+                return f"⚠️ {html.escape(str(exc))}"
             bundle = ctx.live.current()
             session = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code)
             result = session.saved_result(saved.result)
             if result is None:
-                return None
+                return "⚠️ この相談はまだ診断が終わっていません。"
             result.code = saved.code
             records.log("export", saved.code, True, _client(request), "admin pdf")
-            return ctx.exports.write("admin", f"見極め診断_{saved.code}.pdf", triage_report.pdf(result))
+            url = ctx.downloads.offer(f"admin-{request.session_hash}", f"見極め診断_{saved.code}.pdf", lambda: triage_report.pdf(result), saved.code)
+            return download_link(url, "PDF を保存", "admin-export")
 
         export_code.submit(on_export, export_code, export_btn, api_name=False)
 

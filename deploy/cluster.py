@@ -7,8 +7,17 @@
 
 It starts PostgreSQL (initdb in the folder), a Chroma server (``chroma run``), the index job
 (``assistant db upgrade`` and ``assistant index``), N app replicas and HAProxy in front of them
-with sticky sessions. Every process listens on 127.0.0.1 only. deploy/README.md explains the
-same layout on several machines.
+with sticky sessions. deploy/README.md explains the same layout on several machines.
+
+Nothing is open to other local users without a secret:
+- PostgreSQL asks for a password (scram-sha-256) on TCP and on its socket;
+- the Chroma server (which has no authentication of its own) runs, when started as root, in a
+  network namespace of its own; the only way in is a small HAProxy front on 127.0.0.1 that
+  requires ``Authorization: Bearer <token>`` (or ``X-Chroma-Token``);
+- the replicas listen on Unix sockets in a folder of mode 0700, reached only through HAProxy
+  (the main front with sticky cookies, and one front per replica for tests and diagnostics).
+The password and the token are made afresh (``secrets.token_urlsafe``) and kept in
+``secrets.json`` (mode 0600) in the cluster folder.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pwd
+import secrets as secrets_module
 import shutil
 import signal
 import socket
@@ -25,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,11 +64,61 @@ backend apps
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
 {servers}
+{direct}"""
+# One front per replica (tests, diagnostics): the replica itself listens only on a Unix socket.
+DIRECT_CFG = """frontend replica{n}
+    bind 127.0.0.1:{port}
+    http-request set-header X-Forwarded-Proto http
+    option forwardfor
+    default_backend replica{n}
+backend replica{n}
+    server r{n} unix@{sock} track apps/r{n}
 """
+# The only way to the Chroma server, which has no authentication of its own.
+CHROMA_FRONT_CFG = """global
+    maxconn 1000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+frontend chroma
+    bind 127.0.0.1:{port}
+    acl token_ok req.hdr(authorization) -m str "Bearer {token}"
+    acl token_ok req.hdr(x-chroma-token) -m str "{token}"
+    http-request deny deny_status 401 unless token_ok
+    http-request del-header authorization
+    http-request del-header x-chroma-token
+    default_backend chroma
+backend chroma
+    server chroma 127.0.0.1:{inner_port}{namespace}
+"""
+CHROMA_INNER_PORT = 8000  # inside chroma's own network namespace (when there is one)
 
 
 class ClusterError(RuntimeError):
     pass
+
+
+class UnixHTTPConnection(HTTPConnection):
+    """HTTP over a Unix socket (the replicas' readiness, checked from here)."""
+
+    def __init__(self, path: str, timeout: float = 2):
+        super().__init__("127.0.0.1", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner may read: mode 0600 from its creation on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
 
 
 def free_port() -> int:
@@ -90,6 +150,30 @@ class Cluster:
         self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root: PostgreSQL runs as the postgres user
         # …which must reach its folder: when run as root it lives in a folder of its own that it can reach.
         self.pg_root = Path(tempfile.mkdtemp(prefix="tics-pg-")) if self.as_postgres else self.root
+        # As root, chroma gets a network namespace of its own: its port is unreachable from this one.
+        self.chroma_netns = f"tics-chroma-{secrets_module.token_hex(4)}" if os.geteuid() == 0 and shutil.which("ip") else None
+        self.socket_dir: Path | None = None
+        self.pg_password = ""
+        self.chroma_token = ""
+
+    # -- the secrets ---------------------------------------------------------------------------
+    @property
+    def secrets_path(self) -> Path:
+        return self.root / "secrets.json"
+
+    def make_secrets(self) -> None:
+        """The PostgreSQL password and the Chroma token: made once, kept in secrets.json (0600)."""
+        if self.secrets_path.exists():
+            saved = json.loads(self.secrets_path.read_text(encoding="utf-8"))
+            self.pg_password, self.chroma_token = saved["postgres_password"], saved["chroma_token"]
+            os.chmod(self.secrets_path, 0o600)
+            return
+        self.pg_password, self.chroma_token = secrets_module.token_urlsafe(32), secrets_module.token_urlsafe(32)
+        write_private(self.secrets_path, json.dumps({"postgres_password": self.pg_password, "chroma_token": self.chroma_token}, indent=1))
+
+    def pg_env(self) -> dict:
+        """The environment for PostgreSQL's own tools (psql, createdb): the password, never on a command line."""
+        return dict(os.environ, PGPASSWORD=self.pg_password)
 
     # -- the parts -----------------------------------------------------------------------------
     def _pg(self, *args: str) -> list[str]:
@@ -105,8 +189,15 @@ class Cluster:
             if self.as_postgres:
                 shutil.chown(data, "postgres", "postgres")
                 os.chmod(data, 0o700)
-            subprocess.run(self._pg("initdb", "-D", str(data), "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"),
-                           check=True, capture_output=True)
+            pwfile = self.pg_root / "initdb-password"  # initdb reads the password from a file; removed right after
+            write_private(pwfile, self.pg_password + "\n")
+            if self.as_postgres:
+                shutil.chown(pwfile, "postgres", "postgres")
+            try:
+                subprocess.run(self._pg("initdb", "-D", str(data), "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C.UTF-8",
+                                        "-U", "postgres"), check=True, capture_output=True)
+            finally:
+                pwfile.unlink(missing_ok=True)
         port = self.ports.setdefault("postgres", free_port())
         log = self.pg_root / "postgres.log"
         log.touch()
@@ -115,11 +206,12 @@ class Cluster:
         subprocess.run(self._pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o", f"-p {port} -k {data} -h 127.0.0.1", "start"),
                        check=True, capture_output=True)
         for _ in range(50):
-            probe = subprocess.run(self._pg("psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tAc", "SELECT 1 FROM pg_database WHERE datname='tics'"),
-                                   capture_output=True, text=True)
+            probe = subprocess.run(self._pg("psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-w", "-tAc", "SELECT 1 FROM pg_database WHERE datname='tics'"),
+                                   capture_output=True, text=True, env=self.pg_env())
             if probe.returncode == 0:
                 if probe.stdout.strip() != "1":
-                    subprocess.run(self._pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "tics"), check=True, capture_output=True)
+                    subprocess.run(self._pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-w", "tics"), check=True, capture_output=True,
+                                   env=self.pg_env())
                 return
             time.sleep(0.2)
         raise ClusterError(f"PostgreSQL が起動しません（{self.pg_root / 'postgres.log'} を確認してください）")
@@ -133,7 +225,11 @@ class Cluster:
 
     @property
     def database_url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.ports['postgres']}/tics"
+        return f"postgresql+psycopg://postgres:{self.pg_password}@127.0.0.1:{self.ports['postgres']}/tics"
+
+    @property
+    def database_url_masked(self) -> str:
+        return self.database_url.replace(f":{self.pg_password}@", ":***@")
 
     @property
     def chroma_url(self) -> str:
@@ -141,7 +237,8 @@ class Cluster:
 
     def env(self, home: Path) -> dict:
         return dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_SHARED_DIR=str(self.root / "shared"), ASSISTANT_DATABASE_URL=self.database_url,
-                    ASSISTANT_CHROMA_URL=self.chroma_url, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", **self.extra_env)
+                    ASSISTANT_CHROMA_URL=self.chroma_url, ASSISTANT_CHROMA_TOKEN=self.chroma_token, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1",
+                    **self.extra_env)
 
     def _spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "ab")
@@ -150,10 +247,32 @@ class Cluster:
         return proc
 
     def start_chroma(self) -> None:
+        chroma = str(Path(self.python).parent / "chroma")
+        env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
+        if self.chroma_netns:
+            made = subprocess.run(["ip", "netns", "add", self.chroma_netns], capture_output=True, text=True)
+            if made.returncode != 0:  # e.g. a container without CAP_SYS_ADMIN
+                print(f"警告: chroma 用のネットワーク名前空間を作れません（{made.stderr.strip()}）。chroma のポートは 127.0.0.1 に残ります。", file=sys.stderr)
+                self.chroma_netns = None
+        if self.chroma_netns:
+            subprocess.run(["ip", "-n", self.chroma_netns, "link", "set", "lo", "up"], check=True, capture_output=True)
+            inner = self.ports.setdefault("chroma_inner", CHROMA_INNER_PORT)
+            self._spawn("chroma", ["ip", "netns", "exec", self.chroma_netns, chroma, "run", "--path", str(self.root / "chroma"), "--host", "127.0.0.1",
+                                   "--port", str(inner)], env)
+            namespace = f" namespace {self.chroma_netns}"
+        else:  # not root: no namespace of its own, its raw port is on loopback (deploy/README.md)
+            inner = self.ports.setdefault("chroma_inner", free_port())
+            self._spawn("chroma", [chroma, "run", "--path", str(self.root / "chroma"), "--host", "127.0.0.1", "--port", str(inner)], env)
+            namespace = ""
         port = self.ports.setdefault("chroma", free_port())
-        self._spawn("chroma", [str(Path(self.python).parent / "chroma"), "run", "--path", str(self.root / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
-                    dict(os.environ, ANONYMIZED_TELEMETRY="False"))
-        self._wait(f"http://127.0.0.1:{port}/api/v2/heartbeat", "chroma", 60)
+        cfg = self.root / "chroma-proxy.cfg"
+        write_private(cfg, CHROMA_FRONT_CFG.format(port=port, token=self.chroma_token, inner_port=inner, namespace=namespace))
+        self._spawn("chroma-proxy", ["haproxy", "-f", str(cfg), "-db"])
+        self._wait(f"{self.chroma_url}/api/v2/heartbeat", "chroma", 60, {"Authorization": f"Bearer {self.chroma_token}"})
+
+    def stop_chroma_netns(self) -> None:
+        if self.chroma_netns:
+            subprocess.run(["ip", "netns", "delete", self.chroma_netns], capture_output=True)
 
     def run_index_job(self) -> None:
         env = self.env(self.root / "indexer")
@@ -162,39 +281,76 @@ class Cluster:
             if p.returncode != 0:
                 raise ClusterError(f"assistant {' '.join(args)} に失敗しました: {p.stderr[-500:]}")
 
+    def _socket_dir(self) -> Path:
+        """The replicas' sockets: a folder of mode 0700 (a socket path must stay under 108 bytes)."""
+        if self.socket_dir is None:
+            wanted = self.root / "sockets"
+            if len(str(wanted / "r999.sock")) < 100:
+                wanted.mkdir(mode=0o700, exist_ok=True)
+                self.socket_dir = wanted
+            else:
+                self.socket_dir = Path(tempfile.mkdtemp(prefix="tics-sock-"))
+            os.chmod(self.socket_dir, 0o700)
+        return self.socket_dir
+
+    def replica_socket(self, n: int) -> Path:
+        return self._socket_dir() / f"r{n}.sock"
+
     def start_replica(self, n: int) -> str:
-        port = self.ports.setdefault(f"replica{n}", free_port())
         env = self.env(self.root / f"replica{n}")
-        env.update(ASSISTANT_PORT=str(port), ASSISTANT_HOST="127.0.0.1", ASSISTANT_BEHIND_PROXY="1")
+        # Only HAProxy reaches the socket: the peer of a Unix-socket connection is the trusted proxy.
+        env.update(ASSISTANT_UDS=str(self.replica_socket(n)), ASSISTANT_HOST="127.0.0.1", ASSISTANT_BEHIND_PROXY="1", ASSISTANT_TRUSTED_PROXIES="unix")
+        env.pop("ASSISTANT_PORT", None)
         self._spawn(f"replica{n}", [self.python, str(ROOT / "app.py")], env)
-        return f"http://127.0.0.1:{port}/"
+        return str(self.replica_socket(n))
 
     def wait_replica(self, n: int, timeout_s: float = 240) -> None:
-        self._wait(f"http://127.0.0.1:{self.ports[f'replica{n}']}/healthz", f"replica{n}", timeout_s)
-
-    def start_proxy(self) -> None:
-        port = self.ports.setdefault("proxy", free_port())
-        servers = "\n".join(f"    server r{n} 127.0.0.1:{self.ports[f'replica{n}']} check inter 1s fall 2 rise 1 cookie r{n}" for n in range(1, self.replicas + 1))
-        cfg = self.root / "haproxy.cfg"
-        cfg.write_text(HAPROXY_CFG.format(port=port, servers=servers), encoding="utf-8")
-        self._spawn("haproxy", ["haproxy", "-f", str(cfg), "-db"])
-        self._wait(f"http://127.0.0.1:{port}/healthz", "haproxy", 60)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['proxy']}/"
-
-    def replica_url(self, n: int) -> str:
-        return f"http://127.0.0.1:{self.ports[f'replica{n}']}/"
-
-    def _wait(self, url: str, name: str, timeout_s: float) -> None:
+        name, sock = f"replica{n}", str(self.replica_socket(n))
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             proc = self.procs.get(name)
             if proc is not None and proc.poll() is not None:
                 raise ClusterError(f"{name} が終了しました（{self.root / (name + '.log')} を確認してください）")
             try:
-                with urllib.request.urlopen(url, timeout=2) as r:
+                conn = UnixHTTPConnection(sock)
+                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise ClusterError(f"{name} が {timeout_s:.0f} 秒以内に準備できませんでした")
+
+    def start_proxy(self) -> None:
+        port = self.ports.setdefault("proxy", free_port())
+        servers = "\n".join(f"    server r{n} unix@{self.replica_socket(n)} check inter 1s fall 2 rise 1 cookie r{n}" for n in range(1, self.replicas + 1))
+        direct = "".join(DIRECT_CFG.format(n=n, port=self.ports.setdefault(f"replica{n}", free_port()), sock=self.replica_socket(n))
+                         for n in range(1, self.replicas + 1))
+        cfg = self.root / "haproxy.cfg"
+        write_private(cfg, HAPROXY_CFG.format(port=port, servers=servers, direct=direct))
+        self._spawn("haproxy", ["haproxy", "-f", str(cfg), "-db"])
+        self._wait(f"http://127.0.0.1:{port}/healthz", "haproxy", 60)
+        for n in range(1, self.replicas + 1):
+            self._wait(f"{self.replica_url(n)}healthz", "haproxy", 60)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['proxy']}/"
+
+    def replica_url(self, n: int) -> str:
+        """Replica n alone, through HAProxy (the replica itself has no TCP port)."""
+        return f"http://127.0.0.1:{self.ports[f'replica{n}']}/"
+
+    def _wait(self, url: str, name: str, timeout_s: float, headers: dict | None = None) -> None:
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise ClusterError(f"{name} が終了しました（{self.root / (name + '.log')} を確認してください）")
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -211,6 +367,7 @@ class Cluster:
         if self.as_postgres:
             os.chmod(self.root, 0o755)  # the postgres user must reach its data folder
         try:
+            self.make_secrets()
             self.start_postgres()
             self.start_chroma()
             self.run_index_job()
@@ -222,7 +379,8 @@ class Cluster:
         except BaseException:
             self.down()
             raise
-        (self.root / "cluster.json").write_text(json.dumps({"ports": self.ports, "pids": {k: p.pid for k, p in self.procs.items()}, "pg_root": str(self.pg_root)}, indent=1), encoding="utf-8")
+        (self.root / "cluster.json").write_text(json.dumps({"ports": self.ports, "pids": {k: p.pid for k, p in self.procs.items()}, "pg_root": str(self.pg_root),
+                                                            "chroma_netns": self.chroma_netns, "socket_dir": str(self.socket_dir)}, indent=1), encoding="utf-8")
         return self
 
     def kill(self, name: str) -> None:
@@ -232,7 +390,7 @@ class Cluster:
             proc.wait(timeout=30)
 
     def down(self) -> None:
-        for name in ["haproxy", *sorted((k for k in self.procs if k.startswith("replica")), reverse=True), "chroma"]:
+        for name in ["haproxy", *sorted((k for k in self.procs if k.startswith("replica")), reverse=True), "chroma-proxy", "chroma"]:
             proc = self.procs.get(name)
             if proc is not None and proc.poll() is None:
                 try:
@@ -240,7 +398,10 @@ class Cluster:
                     proc.wait(timeout=30)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     self.kill(name)
+        self.stop_chroma_netns()
         self.stop_postgres()
+        if self.socket_dir is not None and self.socket_dir.parent != self.root:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def __enter__(self) -> "Cluster":
         return self.up()
@@ -258,7 +419,13 @@ def down_detached(root: Path) -> None:
             pass
     c = Cluster(root)
     c.pg_root = Path(info["pg_root"])
+    c.chroma_netns = info.get("chroma_netns")
+    time.sleep(1)
+    c.stop_chroma_netns()
     c.stop_postgres()
+    sockets = Path(info.get("socket_dir") or root / "sockets")
+    if sockets.parent != root.resolve():
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,8 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 2
-    print(f"起動しました: {cluster.url}（HAProxy） ← アプリ {', '.join(cluster.replica_url(n) for n in range(1, args.replicas + 1))}")
-    print(f"PostgreSQL: {cluster.database_url}  Chroma: {cluster.chroma_url}  ログ: {args.dir}/*.log")
+    print(f"起動しました: {cluster.url}（HAProxy） ← アプリ {', '.join(cluster.replica_url(n) for n in range(1, args.replicas + 1))}（HAProxy 経由で各アプリへ）")
+    print(f"PostgreSQL: {cluster.database_url_masked}  Chroma: {cluster.chroma_url}  ログ: {args.dir}/*.log  パスワードとトークン: {cluster.secrets_path}")
     if args.detach:
         return 0
     print("Ctrl-C で停止します。")

@@ -62,3 +62,31 @@ def corpus_copy(tmp_path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", dst)
     return dst
+
+
+class Served:
+    """A served app.py: its URL, its data folder and its records key."""
+
+    def __init__(self, url: str, home: Path, key: str):
+        self.url, self.home, self.key = url, home, key
+
+    def records(self):
+        from assistant.records import Records
+
+        return Records(self.home / "records.sqlite3", key=self.key)
+
+
+@pytest.fixture(scope="session")
+def keyed_app(home, assistant, tmp_path_factory):
+    """app.py with ASSISTANT_RECORDS_KEY and an admin password, shared by the second round of attacks
+    (tests/security/test_r2_*). The test process stands as its proxy (ASSISTANT_TRUSTED_PROXIES=
+    127.0.0.1), so a test that counts against a per-address limit names its own client address in
+    X-Forwarded-For; tests that lock anything out start an app of their own."""
+    from cryptography.fernet import Fernet
+
+    from helpers import ADMIN_PASSWORD, private_home
+
+    key = Fernet.generate_key().decode()
+    own = private_home(home, tmp_path_factory.mktemp("keyed") / "home")
+    for url in serve_app(own, ASSISTANT_RECORDS_KEY=key, ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD, ASSISTANT_TRUSTED_PROXIES="127.0.0.1"):
+        yield Served(url, own, key)

@@ -78,3 +78,50 @@ class LoggedPage:
 
     def close(self) -> None:
         self.context.close()
+
+
+# -- the page driven through gradio's API (the same handlers a browser's clicks call) -------------------------
+TRIAGE_STEPS = [  # (choice, multi, free): firm, industry, size, collaboration, items, then one item's questions
+    (None, None, "{firm}"), ("金属加工", None, None), ("6〜20人", None, None), (None, ["自社製品"], None), (None, [], "{item}"),
+    ("はい", None, None), ("いいえ", None, None), (None, ["書面"], "事務所の書庫"), ("部署内", None, None), ("いいえ", None, None),
+]
+
+
+def texts_of(outputs) -> list[str]:
+    return [o for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs]) if isinstance(o, str)]
+
+
+def finish_triage(client, firm: str, item: str) -> dict:
+    """Answer a whole diagnosis in one page session; returns its code, edit secret, result text and download links."""
+    import re
+
+    out = None
+    for choice, multi, free in TRIAGE_STEPS:
+        out = client.predict(choice, multi or [], (free or "").format(firm=firm, item=item), api_name="/triage_next")
+    texts = texts_of(out)
+    m = re.search(r"相談コード \*\*(\w+)\*\*.*編集用の合言葉: \*\*([\w\\-]+)\*\*", texts[0])
+    assert m, texts[0]
+    links = re.findall(r'href="(/download/[^"]+)"', "".join(texts))
+    result = next((t for t in texts if t.startswith("# 見極め診断の記録")), "")
+    return {"code": m.group(1), "secret": m.group(2).replace("\\", ""), "result": result, "links": links, "outputs": out}
+
+
+def data_files_containing(home: Path, *needles: str) -> list[str]:
+    """Files under the data folder whose bytes hold any of the texts (UTF-8), as paths relative to it."""
+    found = []
+    encoded = [n.encode("utf-8") for n in needles]
+    for p in sorted(home.rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            if any(e in data for e in encoded):
+                found.append(str(p.relative_to(home)))
+    return found
+
+
+ADMIN_PASSWORD = "round-two admin"  # the keyed_app fixture's
+
+
+def admin_cookie(url: str, password: str = ADMIN_PASSWORD, headers: dict | None = None) -> str:
+    status, hdrs, body = http("POST", url + "admin/login", {"password": password}, headers)
+    assert status == 200, body
+    return hdrs["set-cookie"].split(";")[0]

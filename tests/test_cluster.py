@@ -3,11 +3,14 @@
 Skipped, with the reason, where PostgreSQL, HAProxy or the chroma command cannot be found."""
 
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -120,7 +123,8 @@ def test_migrations_upgrade_an_old_sqlite_and_an_old_postgresql_database(cluster
     db.commit()
     db.close()
     pg_url = cluster.database_url.rsplit("/", 1)[0] + "/legacy"
-    subprocess.run(cluster._pg("createdb", "-h", "127.0.0.1", "-p", str(cluster.ports["postgres"]), "-U", "postgres", "legacy"), check=True)
+    subprocess.run(cluster._pg("createdb", "-h", "127.0.0.1", "-p", str(cluster.ports["postgres"]), "-U", "postgres", "-w", "legacy"), check=True,
+                   env=cluster.pg_env())
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
         for ddl in legacy:
@@ -145,6 +149,101 @@ def test_migrations_upgrade_an_old_sqlite_and_an_old_postgresql_database(cluster
             Records(url)
         p = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=dict(os.environ, **env, ASSISTANT_PORT="7998"), capture_output=True, text=True, timeout=120)
         assert p.returncode == 2 and "新しく" in p.stderr  # the app refuses to start against it
+
+
+# -- nothing is open to another local user without the secrets (the security review of #19) -----------
+def test_postgresql_refuses_a_client_without_the_password(cluster):
+    import psycopg
+
+    port = str(cluster.ports["postgres"])
+    secrets = json.loads(cluster.secrets_path.read_text(encoding="utf-8"))
+    assert secrets["postgres_password"] == cluster.pg_password and len(cluster.pg_password) >= 32
+    assert cluster.secrets_path.stat().st_mode & 0o777 == 0o600
+    env = {k: v for k, v in cluster.pg_env().items() if k != "PGPASSWORD"}
+    # TCP, and the Unix socket (as the postgres user itself, who can reach the socket's folder): no password, no entry.
+    for host in ("127.0.0.1", str(cluster.pg_root / "pg")):
+        p = subprocess.run(cluster._pg("psql", "-h", host, "-p", port, "-U", "postgres", "-w", "-d", "tics", "-tAc", "SELECT 1"),
+                           env=env, capture_output=True, text=True)
+        assert p.returncode != 0 and "password" in p.stderr, (host, p.stdout, p.stderr)
+    if cluster.as_postgres:
+        p = subprocess.run(["runuser", "-u", "nobody", "--", str(deploy.PG_BIN / "psql"), "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-w", "-d", "tics", "-tAc", "SELECT 1"],
+                           env=env, capture_output=True, text=True)
+        assert p.returncode != 0 and "password" in p.stderr, p.stderr
+    for password in ("", "wrong-" + cluster.pg_password):
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="tics", password=password, connect_timeout=5)
+    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="tics", password=cluster.pg_password, connect_timeout=5) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    pg_hba = (cluster.pg_root / "pg" / "pg_hba.conf").read_text(encoding="utf-8")
+    rules = [line.split() for line in pg_hba.splitlines() if line.strip() and not line.startswith("#")]
+    assert rules and all(r[-1] == "scram-sha-256" for r in rules), rules
+
+
+def test_the_chroma_server_refuses_a_client_without_the_token(cluster):
+    import chromadb
+    from chromadb.config import Settings
+
+    host, port = "127.0.0.1", cluster.ports["chroma"]
+    settings = Settings(anonymized_telemetry=False)
+    owner = chromadb.HttpClient(host=host, port=port, headers={"Authorization": f"Bearer {cluster.chroma_token}"}, settings=settings)
+    names = [c.name for c in owner.list_collections()]
+    assert any(n.startswith("tics-") for n in names)  # the index job wrote through the same front with the token
+    for headers in (None, {"Authorization": "Bearer wrong"}, {"X-Chroma-Token": "wrong"}):
+        with pytest.raises(Exception):
+            chromadb.HttpClient(host=host, port=port, headers=headers, settings=settings).list_collections()
+        with pytest.raises(Exception):
+            chromadb.HttpClient(host=host, port=port, headers=headers, settings=settings).delete_collection(names[0])
+    req = urllib.request.Request(f"{cluster.chroma_url}/api/v2/tenants/default_tenant/databases/default_database/collections/{names[0]}", method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=10)
+    assert refused.value.code == 401
+    assert [c.name for c in owner.list_collections()] == names  # nothing was deleted
+    if cluster.chroma_netns:  # chroma itself is in a network namespace of its own: its port is not on this loopback
+        chroma_pid = cluster.procs["chroma"].pid
+        assert os.readlink(f"/proc/{chroma_pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", cluster.ports["chroma_inner"]), timeout=2).close()
+
+
+def _listening_tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def test_replicas_are_reached_only_through_haproxy(cluster):
+    listening = _listening_tcp_inodes()
+    for n in range(1, cluster.replicas + 1):
+        pid = cluster.procs[f"replica{n}"].pid
+        sockets = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+                   if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+        assert sockets and not sockets & listening, f"replica{n} listens on a TCP port"
+        sock = cluster.replica_socket(n)
+        assert sock.is_socket()
+        folder = sock.parent.stat()
+        assert folder.st_mode & 0o777 == 0o700 and folder.st_uid == os.geteuid()
+        status, _, body = http("GET", cluster.replica_url(n) + "healthz")  # through HAProxy
+        assert status == 200 and json.loads(body)["status"] == "ready"
+        if os.geteuid() == 0:  # another local user cannot open the socket
+            probe = "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])"
+            p = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable, "-c", probe, str(sock)], capture_output=True, text=True)
+            assert p.returncode != 0 and "PermissionError" in p.stderr, p.stderr
+
+
+def test_no_log_line_holds_a_secret(cluster):
+    time.sleep(1)
+    logs = [*cluster.root.glob("*.log"), cluster.pg_root / "postgres.log"]
+    assert any(p.name.startswith("replica") for p in logs)
+    for path in logs:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (cluster.pg_password, cluster.chroma_token):
+            assert secret not in text, f"{path.name} holds a secret"
+    for name in ("haproxy.cfg", "chroma-proxy.cfg", "secrets.json"):
+        assert (cluster.root / name).stat().st_mode & 0o077 == 0
 
 
 def test_killing_replica_1_fails_only_its_requests_in_flight(cluster):

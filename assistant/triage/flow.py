@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..limits import LIMITS
-from ..textnorm import nfkc
+from ..textnorm import nfkc, strip_invisible
 from .rules import TRIAGE_DIR, UNKNOWN, Rubric
 
 ITEM_FIELDS = ("forms", "location", "access", "goes_outside", "competitive", "damage", "public", "confidential_obligation", "legal_control")
@@ -303,6 +303,11 @@ MAX_NAME_CHARS = LIMITS.item_name_chars
 MAX_TEXT_CHARS = LIMITS.text_chars
 
 
+def clean(value) -> str:
+    """What a user typed, as stored: NFKC, without invisible format characters, trimmed."""
+    return strip_invisible(nfkc(str(value))).strip()
+
+
 def forms_in(text: str) -> list[str]:
     """The forms (態様) a free text speaks of: 「CADデータと紙の図面」 → 電子データ・書面."""
     low = nfkc(text).lower()
@@ -312,7 +317,7 @@ def forms_in(text: str) -> list[str]:
 def read_items(value) -> list[str]:
     if isinstance(value, str):
         value = re.split(r"[,、，\n]", value)
-    names = [nfkc(str(v)).strip() for v in (value or [])]
+    names = [clean(v) for v in (value or [])]
     names = [n for n in dict.fromkeys(names) if n and n != UNKNOWN]
     for n in names:
         if len(n) > MAX_NAME_CHARS:
@@ -333,13 +338,13 @@ def read_batch(q: Question, value, names: list[str], none_label: str) -> dict[in
     if isinstance(value, dict):
         out = {}
         for name, i in index.items():
-            v = nfkc(str(value.get(name, UNKNOWN))).strip()
+            v = clean(value.get(name, UNKNOWN))
             if v not in ("はい", "いいえ", UNKNOWN):
                 raise TriageError(f"{q.field}: 「{name}」の回答「{v[:20]}」は使えません（はい、いいえ、{UNKNOWN}）。")
             out[i] = v
         return out
     if isinstance(value, str):
-        text = nfkc(value).strip()
+        text = clean(value)
         if not text or _UNKNOWN.search(text):
             return {i: UNKNOWN for i in index.values()}
         if _NO.search(text.lower()):
@@ -348,7 +353,7 @@ def read_batch(q: Question, value, names: list[str], none_label: str) -> dict[in
         if not chosen:
             raise TriageError(f"{q.field}: どの情報のことか読み取れませんでした。{'、'.join(names)} の中から選ぶか、「{none_label}」「{UNKNOWN}」で答えてください。")
         value = chosen
-    picked = [nfkc(str(v)).strip() for v in (value or [])]
+    picked = [clean(v) for v in (value or [])]
     if picked == [UNKNOWN]:
         return {i: UNKNOWN for i in index.values()}
     unknown = [p for p in picked if p not in allowed and p != none_label]
@@ -367,7 +372,7 @@ def read_forms(value) -> tuple[list[str], str]:
         location = _text(value.get("location", ""), "location")
         value = value.get("forms", [UNKNOWN])
     if isinstance(value, str):
-        text = nfkc(value).strip()
+        text = clean(value)
         if len(text) > MAX_TEXT_CHARS:
             raise TriageError(f"forms: {MAX_TEXT_CHARS} 文字以内で入力してください。")
         if not text or _UNKNOWN.fullmatch(text) or text == UNKNOWN:
@@ -378,7 +383,7 @@ def read_forms(value) -> tuple[list[str], str]:
         return forms, location or text
     chosen = []
     for v in value or []:
-        v = nfkc(str(v)).strip()
+        v = clean(v)
         if v in FORMS or v == UNKNOWN:
             chosen.append(v)
         elif v:
@@ -393,7 +398,7 @@ def read_forms(value) -> tuple[list[str], str]:
 
 
 def _text(value, field_name: str) -> str:
-    text = nfkc(str(value or "")).strip()
+    text = clean(value or "")
     if len(text) > MAX_TEXT_CHARS:
         raise TriageError(f"{field_name}: {MAX_TEXT_CHARS} 文字以内で入力してください。")
     return text
@@ -407,7 +412,7 @@ def read_answer(q: Question, value):
         values = value if isinstance(value, list) else re.split(r"[,、，\s]+", str(value or ""))
         chosen = []
         for v in values:
-            v = nfkc(str(v)).strip()
+            v = clean(v)
             if not v:
                 continue
             if v in q.options or v == UNKNOWN:
@@ -421,7 +426,7 @@ def read_answer(q: Question, value):
             chosen.remove(UNKNOWN)
         return chosen or [UNKNOWN]
     # choice
-    text = nfkc(str(value or "")).strip()
+    text = clean(value or "")
     if text in q.options or text == UNKNOWN:
         return text
     low = text.lower()

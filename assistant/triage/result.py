@@ -9,9 +9,8 @@ from pathlib import Path
 
 from ..config import PACKAGE_ROOT
 from ..corpus import Corpus
-from ..textnorm import nfkc
 from .catalogue import GROUP_LABELS, Catalogue
-from .flow import FORMS, ITEM_FIELDS, Flow, TriageError, TriageState, answer, next_question, protected, questions_asked
+from .flow import FORMS, ITEM_FIELDS, Flow, TriageError, TriageState, answer, clean, next_question, protected, questions_asked
 from .model import (
     PROGRESS_STATUSES, Comparison, ComparisonRow, ItemResult, MinimumSet, OpenQuestion, PlanMeasure, Progress, Reason,
     SkippedQuestion, TriageResult, valid_due,
@@ -69,7 +68,7 @@ def state_from_answers(answers: object, flow: Flow | None = None) -> TriageState
     validate_answers(answers)
     flow = flow or Flow.load()
     firm = answers.get("firm", {})
-    items = {nfkc(it["name"]).strip(): it for it in answers["items"]}  # the flow keeps names in NFKC
+    items = {clean(it["name"]): it for it in answers["items"]}  # the flow keeps names in NFKC
     if len(items) != len(answers["items"]):
         raise TriageError("回答ファイルの items に同じ name が複数あります（全角と半角の違いだけの名前も同じとみなします）。")
     state = TriageState()

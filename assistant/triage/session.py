@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..corpus import Corpus
+from ..textnorm import strip_invisible
 from .catalogue import MEASURE_MAP_FILE, Catalogue, load_measure_map
 from .flow import Flow, Question, TriageError, TriageState, answer, back, next_question, progress
 from .model import PROGRESS_STATUSES, Progress, TriageResult, valid_due
@@ -91,7 +92,7 @@ class TriageSession:
             raise TriageError(f"対策 {measure_id} はこの計画にありません。")
         if status not in PROGRESS_STATUSES:
             raise TriageError(f"状態は {'、'.join(PROGRESS_STATUSES)} のいずれかです。")
-        owner, note, due = owner.strip(), note.strip(), due.strip()
+        owner, note, due = strip_invisible(owner).strip(), strip_invisible(note).strip(), due.strip()
         if due and not valid_due(due):
             raise TriageError("期限は 2026-12-31 のように年-月-日で入力してください。")
         if len(owner) > MAX_OWNER_CHARS or len(note) > MAX_NOTE_CHARS:

@@ -1,10 +1,8 @@
 """#6: /gradio_api/upload took 20 MB files without a login and kept them; every answer wrote
-its export files again; export folders were never removed."""
+its export files again; export folders were never removed. (Since #19 no download is written
+to disk at all: links render the file when it is fetched and expire by their own age.)"""
 
-import os
-import time
-
-from assistant.server import ExportFiles
+from assistant.downloads import Downloads
 from conftest import serve_app
 from helpers import http, private_home
 
@@ -27,15 +25,16 @@ def test_answers_do_not_pile_up_export_files(home, assistant, tmp_path):
         for q in ["保険や準備金は必要？", "パンフレットはある？", "第4の2の一は？", "認証機関の条件は？", "説明会はある？"]:
             client.predict(q, [], api_name="/ask")
         files = [p for p in (own / "exports").rglob("*") if p.is_file()]
-        assert len(files) <= 2, files  # one conversation file for the session, rewritten in place
+        assert files == [], files  # the conversation is offered as a link, made when it is fetched
 
 
-def test_old_export_folders_are_swept(tmp_path):
-    exports = ExportFiles(tmp_path / "exports")
-    exports.write("aaaa", "x.md", "old")
-    exports.write("bbbb", "y.md", "new")
-    old = tmp_path / "exports" / "aaaa"
-    past = time.time() - 2 * 3600
-    os.utime(old, (past, past))
-    assert exports.sweep() == 1 and not old.exists() and (tmp_path / "exports" / "bbbb").exists()
-    assert ExportFiles(tmp_path / "exports").count() == 0  # a restart starts with none
+def test_old_download_links_are_swept():
+    now = [0.0]
+    downloads = Downloads(ttl_s=3600, clock=lambda: now[0])
+    downloads.offer("aaaa", "x.md", lambda: "old")
+    now[0] = 2 * 3600
+    downloads.offer("bbbb", "y.md", lambda: "new")
+    assert downloads.count() == 1 and downloads.sweep() == 0
+    downloads.offer("bbbb", "y.md", lambda: "newer")  # the same file offered again keeps one link
+    assert downloads.count() == 1
+    assert Downloads().count() == 0  # a restart starts with none
