@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup index eval bench load load-cluster cluster browser services clean
+.PHONY: run test test-fast setup index eval bench load load-cluster cluster browser services clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ services:
 
 test: setup browser services
 	$(PY) -m pytest -q
+
+# The fast tier: pure logic, records on SQLite, renderers and the security checks that need no index,
+# no served app, browser, cluster or subprocess (tests/conftest.py marks the rest slow). About a minute.
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 eval: setup
 	$(PY) -m eval --cases eval/cases/*.jsonl --triage eval/triage/*.jsonl --md artifacts/eval/report.md --json artifacts/eval/report.json

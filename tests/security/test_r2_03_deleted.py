@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from gradio_client import Client
 
-from assistant.downloads import Downloads
 from helpers import data_files_containing, finish_triage, http, texts_of
 
 
@@ -48,6 +47,8 @@ def test_downloads_are_rate_limited(keyed_app):
 
 
 def test_links_expire_by_their_own_age_while_new_ones_are_made():
+    from assistant.downloads import Downloads
+
     now = [1000.0]
     d = Downloads(ttl_s=60, clock=lambda: now[0])
     old = d.offer("a", "x.md", lambda: "old").removeprefix("/download/")
