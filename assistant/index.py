@@ -1,5 +1,9 @@
 """Search index versions: dense vectors in chroma, BM25 over Sudachi terms, one writer.
 
+Chroma is the store (and, in a cluster, the server every replica reads); a reader reads a
+version's vectors once when it opens it and scores each question in memory by one matrix
+product, so a question costs no round trip and no query over every entry.
+
 Layout under ``Config.index_dir`` (inside the shared directory every replica sees):
 - ``versions/<vid>.json``: what one index version holds (corpus version, embedder, entries);
 - ``CURRENT``: the live version's id, replaced atomically when a new version is published;
@@ -294,17 +298,35 @@ def vectors_for(index_dir: Path, embedder, texts: list[str], write: bool, notify
 
 
 # -- the index a reader uses --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EntryVectors:
+    """One version's entry vectors in memory, read once when the version is opened: a question is
+    scored by one matrix product instead of a query that asks the store for every entry."""
+
+    matrix: np.ndarray  # (entries, dims), rows of unit length
+    clause: np.ndarray  # the position (in Index.ids) of each row's clause
+    example: np.ndarray  # True where the row is an example question (``#q``), not clause text
+
+    @classmethod
+    def from_store(cls, got: dict, ids: list[str]) -> "EntryVectors":
+        order = {cid: n for n, cid in enumerate(ids)}
+        rows = [(n, order[(m or {}).get("clause_id")]) for n, m in enumerate(got["metadatas"]) if (m or {}).get("clause_id") in order]
+        matrix = np.asarray([got["embeddings"][n] for n, _ in rows], dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return cls(matrix, np.asarray([c for _, c in rows], dtype=np.int64),
+                   np.asarray([QUESTION_ENTRY in got["ids"][n] for n, _ in rows], dtype=bool))
+
+
 class Index:
     """Read-only search over one published version."""
 
-    def __init__(self, corpus: Corpus, embedder, tokenizer: Tokenizer, collection, bm25, ids: list[str], n_entries: int, version: str = ""):
+    def __init__(self, corpus: Corpus, embedder, tokenizer: Tokenizer, vectors: EntryVectors, bm25, ids: list[str], version: str = ""):
         self.corpus = corpus
         self.embedder = embedder
         self.tokenizer = tokenizer
-        self._collection = collection
+        self._vectors = vectors
         self._bm25 = bm25
         self.ids = ids
-        self._n_entries = n_entries
         self.version = version
         self._order = {cid: n for n, cid in enumerate(ids)}
         # A chat turn ranks the same text twice (the intent decision, then the answer): the second
@@ -339,16 +361,14 @@ class Index:
             self._similar.clear()
 
     def _query_similarities(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
-        vector = self.embedder.embed_query(query)
-        res = self._collection.query(query_embeddings=[vector], n_results=self._n_entries, include=["distances", "metadatas"])
-        text = {cid: -1.0 for cid in self.ids}
-        examples = {cid: -1.0 for cid in self.ids}
-        for eid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
-            cid = (meta or {}).get("clause_id")
-            if cid in text:
-                target = examples if QUESTION_ENTRY in eid else text
-                target[cid] = max(target[cid], 1.0 - float(dist))
-        return text, examples
+        v = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        sims = self._vectors.matrix @ (v / max(float(np.linalg.norm(v)), 1e-12))  # cosine similarity, as the store's 1 - distance
+        out = []
+        for wanted in (~self._vectors.example, self._vectors.example):  # (clause text and paraphrases, example questions)
+            best = np.full(len(self.ids), -1.0)
+            np.maximum.at(best, self._vectors.clause[wanted], sims[wanted].astype(np.float64))
+            out.append({cid: float(x) for cid, x in zip(self.ids, best)})
+        return out[0], out[1]
 
     def bm25_scores(self, terms: list[str]) -> dict[str, float]:
         if not terms:
@@ -429,13 +449,14 @@ def _try_open(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer) -> tu
         return None, "文書の内容が索引作成時から変わりました"
     try:
         collection = make_store(cfg).open(live.vid)
-        got = collection.get(include=["metadatas"])
+        got = collection.get(include=["metadatas", "embeddings"])  # read once: questions are scored in memory
         hashes = {eid: (m or {}).get("hash") for eid, m in zip(got["ids"], got["metadatas"])}
         if hashes != live.hashes:
             return None, "ベクトル索引の内容が状態ファイルと一致しません（破損の可能性）"
+        vectors = EntryVectors.from_store(got, live.ids)
     except Exception as exc:  # chroma raises many kinds on damaged files or an unreachable server
         return None, f"索引ファイルを読めません（破損の可能性: {type(exc).__name__}）"
-    return Index(corpus, embedder, tokenizer, collection, bm25_for(corpus, tokenizer), live.ids, len(hashes), live.vid), None
+    return Index(corpus, embedder, tokenizer, vectors, bm25_for(corpus, tokenizer), live.ids, live.vid), None
 
 
 def open_index(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer, notify: Notify = _quiet, repair: bool = True) -> Index:

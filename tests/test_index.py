@@ -145,25 +145,22 @@ def test_an_item_close_behind_its_lead_text_goes_first(corpus):
     assert [h.clause_id for h in not_lead] == [other, item]
 
 
-def test_a_turn_asks_chroma_once_per_text(assistant):
-    """The intent decision and the answer rank the same text: the second ranking reads the memo."""
+def test_questions_are_scored_in_memory_as_chroma_would_score_them(assistant, cfg):
+    """The vectors are read once per version; a question's similarities equal a query over every entry."""
+    from assistant.index import QUESTION_ENTRY, current_version, make_store
+
     index = assistant.index
-    index.clear_memo()
-    calls = []
-    real = index._collection.query
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    index._collection.query = counting
-    try:
-        first = index.similarities("取引先から預かった図面はどう管理すればいい？")
-        first[0].clear()  # callers get copies: the memo is not theirs to change
-        second = index.similarities("取引先から預かった図面はどう管理すればいい？")
-        assert len(calls) == 1 and set(second[0]) == set(index.ids)
+    collection = make_store(cfg).open(current_version(cfg.index_dir).vid)
+    for q in ("取引先から預かった図面はどう管理すればいい？", "What must a certification body check?", "保険や準備金は必要？"):
         index.clear_memo()
-        index.similarities("取引先から預かった図面はどう管理すればいい？")
-        assert len(calls) == 2
-    finally:
-        del index._collection.query
+        text, examples = index.similarities(q)
+        res = collection.query(query_embeddings=[assistant.index.embedder.embed_query(q)], n_results=collection.count(), include=["distances", "metadatas"])
+        want_text, want_examples = {cid: -1.0 for cid in index.ids}, {cid: -1.0 for cid in index.ids}
+        for eid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
+            target = want_examples if QUESTION_ENTRY in eid else want_text
+            target[meta["clause_id"]] = max(target[meta["clause_id"]], 1.0 - dist)
+        assert set(text) == set(index.ids) and max(abs(text[c] - want_text[c]) for c in index.ids) < 1e-4
+        assert max(abs(examples[c] - want_examples[c]) for c in index.ids) < 1e-4
+        first = index.similarities(q)
+        first[0].clear()  # callers get copies: the memo is not theirs to change
+        assert set(index.similarities(q)[0]) == set(index.ids)
