@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from .guard import QuestionError
 from .index import IndexUnavailable
 from .limits import RateLimited
+from .proxies import client_of
 from .records import RecordError
 
 
@@ -42,8 +43,6 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def api_router(ctx) -> APIRouter:
-    from .server import client_of
-
     router = APIRouter(prefix="/api/v1")
 
     def guard(request: Request, bucket: str, limit: int, what: str) -> JSONResponse | None:

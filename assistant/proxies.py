@@ -66,3 +66,10 @@ def client_address(peer: str | None, forwarded_for: str, trusted: TrustedProxies
         if not trusted.trusts(hop):
             break
     return address[:64]
+
+
+def client_of(request) -> str:
+    """The client's address on a request (Starlette's or gradio's), as the server's Guard set it
+    from the peer and the trusted proxies; "local" where there is none (a call from the CLI)."""
+    client = getattr(request, "client", None) if request is not None else None
+    return ((getattr(client, "host", None) if client else None) or "local")[:64]

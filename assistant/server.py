@@ -33,7 +33,7 @@ from .downloads import Downloads
 from .limits import LIMITS, Limits, RateLimited, RateLimiter
 from .live import LiveServices
 from .observe import Metrics, log, new_request_id, request_id
-from .proxies import client_address
+from .proxies import client_address, client_of
 from .records import RecordError, Records, RecordsUnavailable
 from .scoring import percentile
 
@@ -362,12 +362,6 @@ def _token_ok(headers: dict[bytes, bytes], cookies: dict[str, str], token: str) 
     else:
         given, expected = cookies.get(ACCESS_COOKIE, ""), access_cookie_value(token)
     return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def client_of(request) -> str:
-    """The client's address, as Guard set it from the peer and the trusted proxies."""
-    client = getattr(request, "client", None) if request is not None else None
-    return ((client.host if client else None) or "local")[:64]
 
 
 def login_throttled(ctx: AppContext, records: Records | None, actor: str, kind: str) -> str | None:

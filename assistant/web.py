@@ -22,6 +22,7 @@ from .guard import QuestionError
 from .index import IndexUnavailable
 from .limits import RateLimited
 from .markup import md_lines, md_text
+from .proxies import client_of
 from .records import RecordError, RecordsUnavailable, comment_problem
 from .render import (
     answer_markdown, clause_panel, progress_html, progress_note, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
@@ -59,12 +60,6 @@ def _sid(sess: dict) -> str:
     if not sess.get("id"):
         sess["id"] = uuid.uuid4().hex
     return sess["id"]
-
-
-def _client(request: gr.Request | None) -> str:
-    """The client's address as the server's Guard set it (the peer, or what a trusted proxy forwarded)."""
-    client = getattr(request, "client", None) if request is not None else None
-    return ((getattr(client, "host", None) if client else None) or "local")[:64]
 
 
 def download_link(url: str | None, label: str, elem_id: str) -> str:
@@ -112,7 +107,7 @@ def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None)
         if not sess.get("code"):
             code, secret = records.create_consultation(session.state.to_dict(), result, version)
             sess.update(code=code, secret=secret)
-            records.log("create", code, True, _client(request))
+            records.log("create", code, True, client_of(request))
             return sess, ""
         records.save_consultation(sess["code"], session.state.to_dict(), result, version, secret=sess.get("secret"))
         return sess, ""
@@ -515,14 +510,14 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
         def on_open(code_text: str, secret_text: str, sess_: dict, request: gr.Request):
             sess_ = dict(sess_)
             try:
-                ctx.limiter.hit("lookup", _client(request), ctx.limits.lookups_per_minute, what="記録の照会")
+                ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
                 records = ctx.require_records()
             except (RateLimited, RecordsUnavailable) as exc:
                 return view(sess_, f"⚠️ {md_text(exc)}")
             try:
                 saved = records.load_consultation(code_text)
             except RecordError as exc:
-                records.log("lookup", None, False, _client(request), "not found")  # what was typed may be someone's code: not kept
+                records.log("lookup", None, False, client_of(request), "not found")  # what was typed may be someone's code: not kept
                 return view(sess_, f"⚠️ {md_text(exc)}")
             readonly, secret = True, None
             if (secret_text or "").strip():
@@ -530,9 +525,9 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
                     records.check_edit(saved.code, secret_text)
                     readonly, secret = False, secret_text.strip().upper()
                 except RecordError as exc:
-                    records.log("lookup", saved.code, False, _client(request), "wrong secret")
+                    records.log("lookup", saved.code, False, client_of(request), "wrong secret")
                     return view(sess_, f"⚠️ {md_text(exc)}")
-            records.log("lookup", saved.code, True, _client(request), "edit" if not readonly else "view")
+            records.log("lookup", saved.code, True, client_of(request), "edit" if not readonly else "view")
             state = TriageState.from_dict(saved.state)
             sess_.update(triage=state.to_dict(), code=saved.code, secret=secret, readonly=readonly, previous_code=state.previous, chat_active=False)
             return view(sess_, "記録を開きました（閲覧専用）。" if readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
@@ -576,7 +571,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
                 records = ctx.require_records()
                 records.delete_consultation(sess_["code"], sess_.get("secret"))
                 ctx.withdraw_record(sess_["code"])
-                records.log("delete", sess_["code"], True, _client(request))
+                records.log("delete", sess_["code"], True, client_of(request))
             except RecordError as exc:
                 return view(sess_, f"⚠️ {md_text(exc)}")
             return view(dict(_new_session(), id=_sid(dict(sess_))), f"相談コード {md_text(sess_['code'])} の記録を削除しました。")
@@ -785,7 +780,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 return f"⚠️ {exc}", None, gr.update(visible=False)
             if staged_doc.unchanged:
                 return staged_doc.readback.text(), None, gr.update(visible=False)
-            ctx.require_records().log("upload", None, True, _client(request), f"{staged_doc.readback.doc} {staged_doc.readback.version}")
+            ctx.require_records().log("upload", None, True, client_of(request), f"{staged_doc.readback.doc} {staged_doc.readback.version}")
             return staged_doc.text() + "\n\n内容を確認したら「この内容で公開する」を押してください。", staged_doc.folder, gr.update(visible=True)
 
         def on_publish(folder: str | None, request: gr.Request, progress_=gr.Progress()):
@@ -806,7 +801,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 ctx.live.check()
             except CorpusError as exc:
                 return f"⚠️ {exc}", None, gr.update(visible=False)
-            ctx.require_records().log("publish", None, True, _client(request), name)
+            ctx.require_records().log("publish", None, True, client_of(request), name)
             return f"{name} を公開しました。索引を更新し、回答に反映しました。", None, gr.update(visible=False)
 
         add.click(on_add, [upload, doc, version, title], [readback, staged, publish], api_name=False, concurrency_limit=1)
@@ -817,7 +812,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             if not is_admin(request):
                 return "⚠️ ログインしてください。"
             try:
-                ctx.limiter.hit("lookup", _client(request), ctx.limits.lookups_per_minute, what="記録の照会")
+                ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
                 records = ctx.require_records()
                 saved = records.load_consultation(code_)
             except (RateLimited, RecordError) as exc:
@@ -828,7 +823,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             if result is None:
                 return "⚠️ この相談はまだ診断が終わっていません。"
             result.code = saved.code
-            records.log("export", saved.code, True, _client(request), "admin pdf")
+            records.log("export", saved.code, True, client_of(request), "admin pdf")
             url = ctx.downloads.offer(f"admin-{request.session_hash}", f"見極め診断_{saved.code}.pdf", lambda: triage_report.pdf(result), saved.code)
             return download_link(url, "PDF を保存", "admin-export")
 
