@@ -152,7 +152,7 @@ def build(ctx) -> gr.Blocks:
         )
         with gr.Tabs(elem_id="tabs") as tabs:
             chat = chat_tab(ctx, sess)
-            triage = triage_tab(ctx, sess, demo)
+            triage = triage_tab(ctx, sess, demo, tabs)
             docs_pick, docs_panel = docs_tab(ctx, demo)
             admin_tab(ctx, demo)
 
@@ -166,9 +166,7 @@ def build(ctx) -> gr.Blocks:
             if clause and corpus.resolve(clause):
                 cid = corpus.resolve(clause).id
                 return gr.Tabs(selected="docs"), gr.update(value=cid), clause_panel(corpus, cid)
-            if params.get("code"):
-                return gr.Tabs(selected="triage"), gr.update(), gr.update()
-            return gr.Tabs(), gr.update(), gr.update()
+            return gr.Tabs(), gr.update(), gr.update()  # a share link (?code=) is opened by the 見極め tab's own load
 
         demo.load(on_load, None, [tabs, docs_pick, docs_panel], api_name=False)
     return demo
@@ -353,7 +351,7 @@ def conversation_markdown(answers: list[dict]) -> str:
 
 
 # -- 見極め診断 ---------------------------------------------------------------------------------------------------------------
-def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
+def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
     with gr.Tab("見極め診断", id="triage") as tab:
         gr.Markdown(
             "確実に守るべき技術情報を見極め、指針第4の2の一の**必要最低限の措置**と、**最初の計画**（組織の基本、情報の形ごとの基本の管理、会社の状況に応じた対策）を示します。"
@@ -597,12 +595,15 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks):
         grid_submit.click(on_grid_submit, [sess, grid_name, grid_industry, grid_size, grid_collab, grid], outs, api_name="triage_grid")
 
         def on_load(sess_, request: gr.Request):
+            # One handler opens the record and switches to this tab: when the tab switch came from a
+            # second load event, the tab's select (below) could render the session before the record
+            # was in it, and overwrite the opened record with an empty view (seen on CI).
             code_param = request.query_params.get("code") if request else None
             if code_param:
-                return on_open(code_param, "", sess_, request)
+                return {**on_open(code_param, "", sess_, request), tabs: gr.Tabs(selected="triage")}
             return view(sess_)
 
-        demo.load(on_load, sess, outs, api_name=False)
+        demo.load(on_load, sess, [*outs, tabs], api_name=False)
         tab.select(lambda s: view(s), sess, outs, api_name=False)  # the chat may have moved the diagnosis on
     return tab
 
