@@ -88,13 +88,15 @@ class Event:
 
 
 class Answerer(Protocol):
-    """What the conversation needs from an answerer: the extractive one or the LLM one."""
+    """What the conversation needs from an answerer: the extractive one or the LLM one. ``retrieval``
+    is the turn's retrieval when the caller has it (the conversation retrieved once to route the turn);
+    ``streams`` says whether ``stream`` yields words before the final answer."""
 
-    assistant: "Assistant"
+    streams: bool
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
+    def ask(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Answer: ...
 
-    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]: ...
+    def stream(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Iterator[Event]: ...
 
 
 @dataclass(frozen=True)
@@ -203,24 +205,22 @@ class Assistant:
         self._vocab |= {t for targets in glossary.mapping.values() for x in targets for t in tok.terms(x)}
         self._text = match_form(" ".join(c.text for c in corpus.clauses()))
 
-    @property
-    def assistant(self) -> "Assistant":  # the Answerer protocol: an answerer exposes its extractive core
-        return self
-
     # -- the public entry points ---------------------------------------------------------
     def retrieve(self, question: str, history: list[dict] | None = None) -> Retrieval:
         return retrieve(self.index, question, self.cfg.retrieval, history, self.glossary.expanded)
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    streams = False  # the Answerer protocol: one final answer, no words before it
+
+    def ask(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Answer:
         q = validate_question(question, self.cfg.max_question_chars)
-        r = self.retrieve(q, history)
+        r = retrieval if retrieval is not None else self.retrieve(q, history)
         decision = decide_support(self.signals(q, r), self.policy)
         if not decision.supported:
             return self.refusal(q, r, decision.reason)
         return self.compose(q, r)
 
-    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]:
-        yield Event("final", answer=self.ask(question, history))
+    def stream(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Iterator[Event]:
+        yield Event("final", answer=self.ask(question, history, retrieval))
 
     # -- the support decision's signals ----------------------------------------------------------
     def key_terms(self, question: str) -> list[str]:

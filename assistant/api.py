@@ -12,15 +12,24 @@ import html
 import json
 import time
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from .consultations import Consultations
+from .context import AppContext, app_context
 from .guard import QuestionError
 from .index import IndexUnavailable
 from .limits import RateLimited
 from .proxies import client_of
 from .records import RecordError
+from .triage import TriageError
+from .triage.session import TriageSession
+
+Ctx = Annotated[AppContext, Depends(app_context)]
+router = APIRouter(prefix="/api/v1")
 
 
 class Turn(BaseModel):
@@ -42,66 +51,57 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def api_router(ctx) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+def limited(ctx: AppContext, request: Request, bucket: str, limit: int, what: str) -> JSONResponse | None:
+    """The rate limit per client (the body's size was capped by the server's Guard while it was read)."""
+    try:
+        ctx.limiter.hit(bucket, client_of(request), limit, what=what)
+    except RateLimited as exc:
+        return _error(429, str(exc))
+    return None
 
-    def guard(request: Request, bucket: str, limit: int, what: str) -> JSONResponse | None:
-        """The rate limit per client (the body's size was capped by the server's Guard while it was read)."""
-        try:
-            ctx.limiter.hit(bucket, client_of(request), limit, what=what)
-        except RateLimited as exc:
-            return _error(429, str(exc))
-        return None
+@router.post("/ask", summary="質問に答える（ask --json と同じ形）")
+def ask(body: AskRequest, request: Request, ctx: Ctx):
+    if (denied := limited(ctx, request, "ask", ctx.limits.asks_per_minute, "質問")) is not None:
+        return denied
+    started = time.perf_counter()
+    try:
+        bundle = ctx.live.current()
+        answer = bundle.conversation.ask(body.question, [t.model_dump() for t in body.history])
+    except QuestionError as exc:
+        return _error(400, str(exc))
+    except IndexUnavailable as exc:
+        return _error(503, str(exc))
+    except Exception as exc:
+        ctx.metrics.errors.labels("api_ask").inc()
+        return _error(500, f"回答中にエラーが起きました（{type(exc).__name__}）。もう一度お試しください。")
+    ctx.record_answer_time(time.perf_counter() - started)
+    ctx.metrics.answers.labels(answer.intent, "rest").inc()
+    if answer.refused:
+        ctx.metrics.refusals.labels(answer.refusal_reason or "").inc()
+    return answer.to_json()
 
-    @router.post("/ask", summary="質問に答える（ask --json と同じ形）")
-    def ask(body: AskRequest, request: Request):
-        if (denied := guard(request, "ask", ctx.limits.asks_per_minute, "質問")) is not None:
-            return denied
-        started = time.perf_counter()
+@router.post("/triage", summary="回答ファイルから見極め診断の結果を返す")
+def triage(body: TriageRequest, request: Request, ctx: Ctx):
+    if (denied := limited(ctx, request, "triage", ctx.limits.triage_steps_per_minute, "診断の操作")) is not None:
+        return denied
+    try:
+        bundle = ctx.live.current()
+        session = TriageSession(bundle.triage).from_answers(body.answers)
+        result = session.result()
+    except TriageError as exc:
+        return _error(400, str(exc))
+    except IndexUnavailable as exc:
+        return _error(503, str(exc))
+    out = result.to_dict()
+    if body.save:
         try:
-            bundle = ctx.live.current()
-            answer = bundle.conversation.ask(body.question, [t.model_dump() for t in body.history])
-        except QuestionError as exc:
-            return _error(400, str(exc))
-        except IndexUnavailable as exc:
+            service = Consultations(ctx.require_records(), bundle.triage, client_of(request), via="api")
+            saved = service.save_result(session.state, result, bundle.corpus.version)
+        except RecordError as exc:
             return _error(503, str(exc))
-        except Exception as exc:
-            ctx.metrics.errors.labels("api_ask").inc()
-            return _error(500, f"回答中にエラーが起きました（{type(exc).__name__}）。もう一度お試しください。")
-        ctx.record_answer_time(time.perf_counter() - started)
-        ctx.metrics.answers.labels(answer.intent, "rest").inc()
-        if answer.refused:
-            ctx.metrics.refusals.labels(answer.refusal_reason or "").inc()
-        return answer.to_json()
-
-    @router.post("/triage", summary="回答ファイルから見極め診断の結果を返す")
-    def triage(body: TriageRequest, request: Request):
-        if (denied := guard(request, "triage", ctx.limits.triage_steps_per_minute, "診断の操作")) is not None:
-            return denied
-        from .triage import TriageError
-        from .triage.session import TriageSession
-
-        try:
-            bundle = ctx.live.current()
-            session = TriageSession(bundle.triage).from_answers(body.answers)
-            result = session.result()
-        except TriageError as exc:
-            return _error(400, str(exc))
-        except IndexUnavailable as exc:
-            return _error(503, str(exc))
-        out = result.to_dict()
-        if body.save:
-            try:
-                records = ctx.require_records()
-                code, secret = records.create_consultation(session.state.to_dict(), out, bundle.corpus.version)
-                records.log("create", code, True, client_of(request), "api")
-            except RecordError as exc:
-                return _error(503, str(exc))
-            out["code"], out["edit_secret"] = code, secret
-        ctx.metrics.triage_completions.labels("rest").inc()
-        return out
-
-    return router
+        out["code"], out["edit_secret"] = saved.code, saved.secret
+    ctx.metrics.triage_completions.labels("rest").inc()
+    return out
 
 
 def openapi_page(spec: dict) -> str:

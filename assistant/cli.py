@@ -83,7 +83,7 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
         llm_backend: str | None, llm_model: str | None, llm_base_url: str | None, llm_gguf: str | None, stream: bool) -> None:
     """指針に基づいて質問に答えます。QUESTION に - を渡すと標準入力から読みます。"""
     from .conversation import Conversation
-    from .runtime import chat_services, open_answerer
+    from .runtime import chat_services, open_assistant, wrap_answerer
 
     raw: str | bytes = sys.stdin.buffer.read() if question == "-" else question
     if isinstance(raw, str):
@@ -93,8 +93,8 @@ def ask(question: str, as_json: bool, history: str | None, embedder: str | None,
     try:
         turns = json.loads(open(history, encoding="utf-8").read()) if history else []
         llm = {"backend": llm_backend, "model": llm_model, "base_url": llm_base_url, "gguf": llm_gguf}
-        answerer = open_answerer(_config(embedder, retrieval, llm), _progress)
-        conversation = Conversation(chat_services(answerer))
+        core = open_assistant(_config(embedder, retrieval, llm), _progress)
+        conversation = Conversation(chat_services(core, wrap_answerer(core, _progress)))
         if stream:
             result = None
             for event in conversation.stream(raw, turns):
@@ -299,17 +299,19 @@ def _summary(result) -> str:
 @click.option("--previous", help="再診断: 前回の相談コード（前回の計画からの進み具合を示します）")
 def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None, xlsx: Path | None, previous: str | None) -> None:
     """見極め診断: 守るべき情報、必要最低限の措置、最初の計画（回答ファイルなしなら対話で進めます）。"""
+    from .consultations import Consultations
     from .corpus import load_corpus
     from .records import RecordError, Records
-    from .triage import TriageError, TriageState
+    from .triage import TriageError
     from .triage.session import TriageServices, TriageSession
 
     cfg = Config.from_env()
     secret = None
     try:
         corpus_ = load_corpus(cfg.corpus_dirs)
-        records = Records(cfg.records_url, cfg.records_key or None)
         services = TriageServices.load(lambda: corpus_, cfg.home)
+        # The CLI runs on the operator's machine beside the records: it saves as the admin.
+        service = Consultations(Records(cfg.records_url, cfg.records_key or None), services, "local", admin=True, via="cli")
         session = TriageSession(services)
         if answers_file:
             data = json.loads(answers_file.read_text(encoding="utf-8")) if answers_file.exists() else None
@@ -319,16 +321,14 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
                 data["previous"] = previous.strip().upper()
             session = session.from_answers(data)
         elif resume:
-            saved = records.load_consultation(resume)
-            session = TriageSession(services, TriageState.from_dict(saved.state), saved.code)
+            session = service.open(resume).session
         earlier_code = session.state.previous or (previous.strip().upper() if previous else None)
         if earlier_code:
-            earlier = records.load_consultation(earlier_code)
-            prev_session = TriageSession(services, TriageState.from_dict(earlier.state), earlier.code)
-            session.previous = prev_session.saved_result(earlier.result)
+            earlier = service.open(earlier_code)
+            session.previous = earlier.result
             session.state.previous = earlier.code
             if not answers_file and not resume:
-                session.state.progress = dict(TriageState.from_dict(earlier.state).progress)
+                session.state.progress = dict(earlier.session.state.progress)
     except (CorpusError, TriageError, RecordError) as exc:
         _fail(exc)
     except ValueError as exc:
@@ -349,7 +349,7 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
                 session = session.back()
                 continue
             if raw in ("中断", "quit"):
-                code, secret = _save(records, session, code, secret, None, corpus_.version)
+                code, secret = _save(service, session, code, secret, corpus_.version)
                 click.echo(f"保存しました。相談コード {code} で再開できます（assistant triage --resume {code}）。")
                 return
             tokens = re.split(r"[,、\s]+", raw)
@@ -365,9 +365,9 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
             except TriageError as exc:
                 click.echo(f"もう一度お願いします: {exc}")
                 continue
-            code, secret = _save(records, session, code, secret, None, corpus_.version)
+            code, secret = _save(service, session, code, secret, corpus_.version)
     result = session.result()
-    code, secret = _save(records, session, code, secret, result, corpus_.version)
+    code, secret = _save(service, session, code, secret, corpus_.version)
     result.code = code
     try:
         _write_exports(result, md, pdf, xlsx)
@@ -385,14 +385,9 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
             click.echo(f"編集用の合言葉: {secret}（Web で記録を変更・削除するときに必要です。控えておいてください）")
 
 
-def _save(records, session, code: str | None, secret: str | None, result, version: str) -> tuple[str, str | None]:
-    """The CLI runs on the operator's machine beside the records: it saves as the admin."""
-    state = session.state.to_dict()
-    data = result.to_dict() if result is not None else None
-    if code is None:
-        return records.create_consultation(state, data, version)
-    records.save_consultation(code, state, data, version, admin=True)
-    return code, secret
+def _save(service, session, code: str | None, secret: str | None, version: str) -> tuple[str, str | None]:
+    saved = service.save(session, version, code, secret)
+    return saved.code, saved.secret
 
 
 @cli.group()

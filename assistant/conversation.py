@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Iterator
 
 from .advice import Advisor
-from .answer import Answer, Answerer, Event
+from .answer import Answer, Answerer, Assistant, Event
 from .config import SHIPPED_CORPUS
 from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
 from .asks import asks_for, is_question
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
-from .retrieve import cited_in, clause_references, is_followup, last_user_turn
+from .retrieve import Retrieval, cited_in, clause_references, is_followup, last_user_turn
 from .texts import text
 from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
 from .triage.session import TriageServices, TriageSession
@@ -51,6 +51,7 @@ def order_anchors(clauses: list, scores: dict[str, float], margin: float) -> lis
 
 @dataclass
 class ChatServices:
+    core: Assistant  # the extractive core: retrieval, quotes, refusals (the answerer may be an LLM on top of it)
     answerer: Answerer
     classifier: IntentClassifier
     advisor: Advisor
@@ -63,6 +64,18 @@ class ChatServices:
     specific_gap: float = 0.3
     specific_dense: float = 0.87
     action_fallback: float = 0.3  # a documents question the documents cannot answer is answered as an action question when it had this share of the vote
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A turn's route and the retrieval it was decided on: the answer is built from the same retrieval."""
+
+    decision: IntentDecision
+    retrieval: Retrieval
+
+    @property
+    def intent(self) -> Intent:
+        return self.decision.intent
 
 
 @dataclass
@@ -98,11 +111,12 @@ class Conversation:
         self.s = services
 
     @property
-    def assistant(self):
-        return self.s.answerer.assistant
+    def assistant(self) -> Assistant:
+        return self.s.core
 
     # -- routing ---------------------------------------------------------------------------
-    def decide(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> IntentDecision:
+    def decide(self, question: str, history: list[dict] | None = None, previous: str | None = None) -> Routing:
+        """The turn's intent, decided on its retrieval (returned with it: the turn retrieves once)."""
         history = history or []
         if previous is None and cited_in(history):
             previous = "documents"  # the last answer quoted the documents
@@ -117,41 +131,41 @@ class Conversation:
                             self.s.advisor.closeness(question))
         # A follow-up (「お金の面ではどう？」) means little alone: it is judged with the question it follows.
         said = f"{last_user_turn(history)} {question}" if cues.followup and last_user_turn(history) else question
-        return self.s.classifier.classify(said, cues, evidence)
+        return Routing(self.s.classifier.classify(said, cues, evidence), r)
 
-    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None, decision: IntentDecision | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None, routing: Routing | None = None) -> Answer:
         """One question and its answer (ask --json, the REST API, the eval): the same routing as the chat."""
         final = None
-        for event in self.stream(question, history, previous, decision):
+        for event in self.stream(question, history, previous, routing):
             if event.kind == "final":
                 final = event.answer
         return final
 
     def stream(self, question: str, history: list[dict] | None = None, previous: str | None = None,
-               decision: IntentDecision | None = None) -> Iterator[Event]:
+               routing: Routing | None = None) -> Iterator[Event]:
         q = validate_question(question, self.assistant.cfg.max_question_chars)
         history = history or []
-        d = decision or self.decide(q, history, previous)
+        routing = routing or self.decide(q, history, previous)
+        d, r = routing.decision, routing.retrieval
         intent: Intent = d.intent
         if intent == "documents":
-            for event in self.s.answerer.stream(q, history):
+            for event in self.s.answerer.stream(q, history, r):
                 if event.kind == "final":
                     a = event.answer
                     if a.refused and a.refusal_reason == "unsupported" and d.votes.get("action", 0.0) >= self.s.action_fallback:
                         # Nothing in the documents answers it, but it was nearly an action question: the
                         # product's advice helps where a quote cannot (「うちは町工場です。何から？」).
-                        event = Event("final", answer=self.action(q, history))
+                        event = Event("final", answer=self.action(q, r))
                     else:
                         a.intent = "documents"
                 yield event
             return
         if intent == "action":
-            yield Event("final", answer=self.action(q, history))
+            yield Event("final", answer=self.action(q, r))
             return
         if intent == "triage":
-            yield Event("final", answer=self.triage_answer(q))
+            yield Event("final", answer=self.triage_answer(q, r))
             return
-        r = self.assistant.retrieve(q, history)
         reason = "misuse" if intent == "misuse" else ("legal_judgement" if d.cue == "legal_judgement" else self._out_of_scope_reason(q, r))
         yield Event("final", answer=self.assistant.refusal(q, r, reason, intent))
 
@@ -164,10 +178,9 @@ class Conversation:
         return "out_of_scope"
 
     # -- action questions ----------------------------------------------------------------------------
-    def action(self, q: str, history: list[dict]) -> Answer:
+    def action(self, q: str, r: Retrieval) -> Answer:
         a = self.assistant
         english = is_english(q)
-        r = a.retrieve(q, history)
         scores = {h.clause_id: h.score for h in r.hits}
         clauses = order_anchors([a.corpus.resolve(c) for c in self.s.anchors if a.corpus.exists(c)], scores, self.s.anchor_margin)
         top = r.hits[0] if r.hits else None
@@ -209,11 +222,11 @@ class Conversation:
         parts = {f"基準{p}" for p in FORM_PARTS}
         return [corpus.resolve(c["clause_id"]) for c in found.clauses if c["clause_id"] in parts]
 
-    def triage_answer(self, q: str) -> Answer:
+    def triage_answer(self, q: str, r: Retrieval) -> Answer:
         """A request for the diagnosis, answered in words (ask --json); the chat starts it (reply)."""
         a = self.assistant
         body = text("triage.start", is_english(q))
-        return Answer(q, body, False, [], a.retrieved_rows(a.retrieve(q)), a.corpus.version, intent="triage")
+        return Answer(q, body, False, [], a.retrieved_rows(r), a.corpus.version, intent="triage")
 
     # -- the chat, with the diagnosis inside it -------------------------------------------------------
     def reply(self, message: str, history: list[dict], state: ChatState, session: TriageSession | None = None, chosen: bool = False) -> Turn:
@@ -224,10 +237,10 @@ class Conversation:
         if state.triage_active and not session.finished:
             return self._triage_turn(message, history, state, session, chosen)
         q = validate_question(message, self.assistant.cfg.max_question_chars)
-        d = self.decide(q, history, state.previous_intent)
-        if d.intent == "triage":
+        routing = self.decide(q, history, state.previous_intent)
+        if routing.intent == "triage":
             return self._start(state, session)
-        a = self.ask(q, history, state.previous_intent, d)
+        a = self.ask(q, history, state.previous_intent, routing)
         return Turn(replace(state, previous_intent=a.intent), answer=a, session=session)
 
     def _start(self, state: ChatState, session: TriageSession) -> Turn:

@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from .answer import Answer, Assistant, Citation, Event
 from .guard import validate_question
 from .prompts import render
-from .retrieve import retrieve
+from .retrieve import Retrieval, retrieve
 from .textnorm import split_sentences
 from .verify import verify
 
@@ -82,19 +82,21 @@ class LLMAnswerer:
         return a
 
     # -- public ----------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    streams = True
+
+    def ask(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Answer:
         final = None
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, retrieval):
             if event.kind == "final":
                 final = event.answer
         return final
 
-    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Iterator[Event]:
         """Tokens as the model writes them, then the verified (or fallback) final answer."""
         history = history or []
         started = time.perf_counter()
         q = validate_question(question, self.assistant.cfg.max_question_chars)
-        extractive = self.assistant.ask(q, history)
+        extractive = self.assistant.ask(q, history, retrieval)
         if extractive.refused:
             # Refusals are the extractive pipeline's decision; a model never overrides them.
             yield Event("final", answer=_as_extractive(extractive))
@@ -142,12 +144,14 @@ class FallbackAnswerer:
         self.assistant = assistant
         self.reason = reason
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        a = self.assistant.ask(question, history)
+    streams = False
+
+    def ask(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Answer:
+        a = self.assistant.ask(question, history, retrieval)
         return _as_extractive(a, None if a.refused else self.reason)
 
-    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Event]:
-        yield Event("final", answer=self.ask(question, history))
+    def stream(self, question: str, history: list[dict] | None = None, retrieval: Retrieval | None = None) -> Iterator[Event]:
+        yield Event("final", answer=self.ask(question, history, retrieval))
 
 
 def read_triage_answer(model: BaseChatModel, question, text: str, timeout_s: float = 30.0):

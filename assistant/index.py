@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import time
-import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,7 +68,6 @@ def search_text(clause: Clause, corpus: Corpus) -> str:
     return " › ".join(context_path(clause, corpus) + [clause.text])
 
 
-SIMILAR_MEMO = 64  # query texts whose similarities an Index remembers
 QUESTION_ENTRY = "#q"  # entry ids of example questions: f"{clause id}#q{n}"
 
 
@@ -329,10 +327,6 @@ class Index:
         self.ids = ids
         self.version = version
         self._order = {cid: n for n, cid in enumerate(ids)}
-        # A chat turn ranks the same text twice (the intent decision, then the answer): the second
-        # asks Chroma for nothing. Few entries: a turn's question, its parts and the previous turn.
-        self._similar: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-        self._similar_lock = threading.Lock()
 
     def position(self, clause_id: str) -> int:
         return self._order.get(clause_id, len(self._order))
@@ -343,24 +337,8 @@ class Index:
 
         The two stay apart because a question is nearer to another question than to any legal
         text: the thresholds on ``text`` (is the question close in meaning to what a clause says?)
-        keep their meaning, and the examples only help to rank."""
-        with self._similar_lock:  # the web app answers from several threads
-            found = self._similar.get(query)
-        if found is None:
-            found = self._query_similarities(query)
-            with self._similar_lock:
-                if len(self._similar) >= SIMILAR_MEMO:
-                    self._similar.pop(next(iter(self._similar)))  # the oldest
-                self._similar[query] = found
-        text, examples = found
-        return dict(text), dict(examples)
-
-    def clear_memo(self) -> None:
-        """Forget remembered similarities (the eval does, so that each configuration pays for its own)."""
-        with self._similar_lock:
-            self._similar.clear()
-
-    def _query_similarities(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
+        keep their meaning, and the examples only help to rank. One matrix product over the vectors
+        read when the version was opened; a chat turn retrieves once (conversation.Routing)."""
         v = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         sims = self._vectors.matrix @ (v / max(float(np.linalg.norm(v)), 1e-12))  # cosine similarity, as the store's 1 - distance
         out = []

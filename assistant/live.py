@@ -64,8 +64,8 @@ class LiveServices:
         if self._chat is None:
             # The examples and the catalogue do not change with the documents: embed them once.
             triage = TriageServices.load(self.corpus, self.cfg.home, self._reader(answerer))
-            self._chat = chat_services(answerer, triage)
-        chat = replace(self._chat, answerer=answerer)
+            self._chat = chat_services(assistant, answerer, triage)
+        chat = replace(self._chat, core=assistant, answerer=answerer)
         bundle = Bundle(index.version, corpus, assistant, Conversation(chat), chat.triage, time.time())
         with self._lock:
             old, self._bundle = self._bundle, bundle
@@ -87,7 +87,7 @@ class LiveServices:
             return None
         from .generate import read_triage_answer
 
-        timeout = answerer.assistant.cfg.llm.timeout_s
+        timeout = answerer.timeout_s
         return lambda q, text: read_triage_answer(model, q, text, timeout)
 
     # -- reading ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Prompts live as files in prompts/ and are rendered strictly: a missing or unused variable is an error."""
+"""Prompts (and the page texts: the login page, the stylesheet) live as files in prompts/ and are
+rendered strictly: a missing or unused variable is an error."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ class PromptError(KeyError):
     pass
 
 
-def render(name: str, prompts_dir: Path = PROMPTS_DIR, **values: str) -> str:
-    text = (prompts_dir / f"{name}.md").read_text(encoding="utf-8")
+def render(name: str, prompts_dir: Path = PROMPTS_DIR, suffix: str = ".md", **values: str) -> str:
+    text = (prompts_dir / f"{name}{suffix}").read_text(encoding="utf-8")
     wanted = set(_VAR.findall(text))
     missing = wanted - set(values)
     if missing:

@@ -41,14 +41,11 @@ def wrap_answerer(assistant: Assistant, notify: Notify = _quiet) -> Answerer:
     return LLMAnswerer(assistant, model, cfg.llm.timeout_s)
 
 
-def open_answerer(cfg: Config, notify: Notify = _quiet) -> Answerer:
-    return wrap_answerer(open_assistant(cfg, notify), notify)
-
-
-def chat_services(answerer: Answerer, triage: TriageServices | None = None, write_cache: bool = False) -> ChatServices:
-    """The conversation's services over an answerer: the intent examples and the catalogue are
-    embedded with the answerer's embedder (from the vector cache that ``assistant index`` fills)."""
-    a = answerer.assistant
+def chat_services(core: Assistant, answerer: Answerer | None = None, triage: TriageServices | None = None, write_cache: bool = False) -> ChatServices:
+    """The conversation's services over the extractive core and its answerer (the core itself, or an
+    LLM on top of it): the intent examples and the catalogue are embedded with the core's embedder
+    (from the vector cache that ``assistant index`` fills)."""
+    a = core
     cfg, embedder = a.cfg, a.index.embedder
     examples = load_examples()
     catalogue = triage.catalogue if triage else Catalogue.load()
@@ -56,11 +53,12 @@ def chat_services(answerer: Answerer, triage: TriageServices | None = None, writ
                                   cache_dir=cfg.index_dir, write_cache=write_cache)
     advisor = Advisor(catalogue, vectors_for(cfg.index_dir, embedder, Advisor.texts(catalogue), write_cache), embedder, a.index.tokenizer)
     triage = triage or TriageServices.load(lambda: a.corpus, cfg.home)
-    return ChatServices(answerer, classifier, advisor, triage)
+    return ChatServices(core, answerer or core, classifier, advisor, triage)
 
 
 def open_conversation(cfg: Config, notify: Notify = _quiet) -> Conversation:
-    return Conversation(chat_services(open_answerer(cfg, notify)))
+    core = open_assistant(cfg, notify)
+    return Conversation(chat_services(core, wrap_answerer(core, notify)))
 
 
 def rebuild_index(cfg: Config, notify: Notify = _quiet, corpus: Corpus | None = None) -> BuildReport:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from .consultations import Consultations
 from .conversation import START_TRIAGE, ChatState
-from .guard import QuestionError
+from .guard import QuestionError, validate_question
 from .index import IndexUnavailable
 from .limits import RateLimited
 from .markup import md_lines, md_text
@@ -82,17 +83,16 @@ def capped_messages(messages: list | None, limits) -> list:
 
 
 # -- the shared diagnosis ------------------------------------------------------------------------------------
+def consultations(ctx, request: gr.Request | None, via: str = "") -> Consultations:
+    """The consultation service for this request's client (RecordsUnavailable when there are no records)."""
+    return Consultations(ctx.require_records(), ctx.live.current().triage, client_of(request), via=via)
+
+
 def triage_session(ctx, sess: dict) -> TriageSession:
-    bundle = ctx.live.current()
     state = TriageState.from_dict(sess["triage"]) if sess.get("triage") else TriageState()
-    previous = None
-    if sess.get("previous_code") and ctx.records is not None:
-        try:
-            saved = ctx.records.load_consultation(sess["previous_code"])
-            previous = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code).saved_result(saved.result)
-        except RecordError:
-            previous = None
-    return TriageSession(bundle.triage, state, sess.get("code"), previous)
+    if ctx.records is None:
+        return TriageSession(ctx.live.current().triage, state, sess.get("code"))
+    return consultations(ctx, None).session(state, sess.get("code"), sess.get("previous_code"))
 
 
 def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None) -> tuple[dict, str]:
@@ -101,15 +101,8 @@ def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None)
     if sess.get("readonly") or not session.started:
         return sess, ""
     try:
-        records = ctx.require_records()
-        result = session.result().to_dict() if session.finished else None
-        version = ctx.live.current().corpus.version
-        if not sess.get("code"):
-            code, secret = records.create_consultation(session.state.to_dict(), result, version)
-            sess.update(code=code, secret=secret)
-            records.log("create", code, True, client_of(request))
-            return sess, ""
-        records.save_consultation(sess["code"], session.state.to_dict(), result, version, secret=sess.get("secret"))
+        saved = consultations(ctx, request).save(session, ctx.live.current().corpus.version, sess.get("code"), sess.get("secret"))
+        sess.update(code=saved.code, secret=saved.secret)
         return sess, ""
     except RecordsUnavailable as exc:
         return sess, f"⚠️ 記録を保存できません（{exc}）。診断は続けられますが、この画面を閉じると失われます。"
@@ -219,14 +212,14 @@ def chat_tab(ctx, sess: gr.State):
             session = triage_session(ctx, sess_)
             started = time.perf_counter()
             try:
-                if not chosen and not state.triage_active and message.strip() != START_TRIAGE and hasattr(bundle.conversation.s.answerer, "model"):
+                if not chosen and not state.triage_active and message.strip() != START_TRIAGE and conv.s.answerer.streams:
                     # With a language model: stream its words, marked unverified, then the verified answer.
-                    q = message
-                    d = conv.decide(q, turns_[-HISTORY_TURNS:], state.previous_intent)
-                    if d.intent != "triage":
+                    q = validate_question(message, bundle.assistant.cfg.max_question_chars)
+                    routing = conv.decide(q, turns_[-HISTORY_TURNS:], state.previous_intent)
+                    if routing.intent != "triage":
                         partial = ""
                         answer = None
-                        for event in conv.stream(q, turns_[-HISTORY_TURNS:], state.previous_intent, d):
+                        for event in conv.stream(q, turns_[-HISTORY_TURNS:], state.previous_intent, routing):
                             if event.kind == "token":
                                 partial += event.text
                                 yield messages + [{"role": "user", "content": user_message(q)}, {"role": "assistant", "content": md_lines(partial) + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
@@ -509,26 +502,13 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             sess_ = dict(sess_)
             try:
                 ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
-                records = ctx.require_records()
-            except (RateLimited, RecordsUnavailable) as exc:
+                opened = consultations(ctx, request).open(code_text, secret_text)
+            except (RateLimited, RecordError) as exc:
                 return view(sess_, f"⚠️ {md_text(exc)}")
-            try:
-                saved = records.load_consultation(code_text)
-            except RecordError as exc:
-                records.log("lookup", None, False, client_of(request), "not found")  # what was typed may be someone's code: not kept
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            readonly, secret = True, None
-            if (secret_text or "").strip():
-                try:
-                    records.check_edit(saved.code, secret_text)
-                    readonly, secret = False, secret_text.strip().upper()
-                except RecordError as exc:
-                    records.log("lookup", saved.code, False, client_of(request), "wrong secret")
-                    return view(sess_, f"⚠️ {md_text(exc)}")
-            records.log("lookup", saved.code, True, client_of(request), "edit" if not readonly else "view")
-            state = TriageState.from_dict(saved.state)
-            sess_.update(triage=state.to_dict(), code=saved.code, secret=secret, readonly=readonly, previous_code=state.previous, chat_active=False)
-            return view(sess_, "記録を開きました（閲覧専用）。" if readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
+            state = opened.session.state
+            sess_.update(triage=state.to_dict(), code=opened.code, secret=opened.secret, readonly=opened.readonly,
+                         previous_code=state.previous, chat_active=False)
+            return view(sess_, "記録を開きました（閲覧専用）。" if opened.readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
 
         open_btn.click(on_open, [open_code, open_secret, sess], outs, api_name="triage_resume")
 
@@ -566,10 +546,8 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             if not sess_.get("code") or sess_.get("readonly"):
                 return view(sess_, "⚠️ 削除には編集用の合言葉が必要です。")
             try:
-                records = ctx.require_records()
-                records.delete_consultation(sess_["code"], sess_.get("secret"))
+                consultations(ctx, request).delete(sess_["code"], sess_.get("secret"))
                 ctx.withdraw_record(sess_["code"])
-                records.log("delete", sess_["code"], True, client_of(request))
             except RecordError as exc:
                 return view(sess_, f"⚠️ {md_text(exc)}")
             return view(dict(_new_session(), id=_sid(dict(sess_))), f"相談コード {md_text(sess_['code'])} の記録を削除しました。")
@@ -735,7 +713,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 export_btn = gr.HTML(elem_id="admin-export-box")
             refresh = gr.Button("一覧を更新")
 
-        from .server import ADMIN_COOKIE
+        from .context import ADMIN_COOKIE
 
         def is_admin(request: gr.Request | None) -> bool:
             return bool(request) and ctx.is_admin(request.cookies.get(ADMIN_COOKIE))
@@ -814,18 +792,12 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 return "⚠️ ログインしてください。"
             try:
                 ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
-                records = ctx.require_records()
-                saved = records.load_consultation(code_)
+                result = consultations(ctx, request, via="admin pdf").result_of(code_)
             except (RateLimited, RecordError) as exc:
                 return f"⚠️ {html.escape(str(exc))}"
-            bundle = ctx.live.current()
-            session = TriageSession(bundle.triage, TriageState.from_dict(saved.state), saved.code)
-            result = session.saved_result(saved.result)
             if result is None:
                 return "⚠️ この相談はまだ診断が終わっていません。"
-            result.code = saved.code
-            records.log("export", saved.code, True, client_of(request), "admin pdf")
-            url = ctx.downloads.offer(f"admin-{request.session_hash}", f"見極め診断_{saved.code}.pdf", lambda: triage_report.pdf(result), saved.code)
+            url = ctx.downloads.offer(f"admin-{request.session_hash}", f"見極め診断_{result.code}.pdf", lambda: triage_report.pdf(result), result.code)
             return download_link(url, "PDF を保存", "admin-export")
 
         export_code.submit(on_export, export_code, export_btn, api_name=False)

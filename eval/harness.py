@@ -237,6 +237,7 @@ def run_config(conversation, name: str, cases: list[Case], progress: bool = True
     use_glossary = changes.pop("glossary", True)
     cfg = assistant.cfg.with_retrieval(**changes)
     variant = Assistant(cfg, assistant.corpus, assistant.index, assistant.glossary if use_glossary else type(assistant.glossary)({}), assistant.policy)
+    core = variant
     if name == "llm":
         from assistant.generate import FallbackAnswerer, LLMAnswerer
         from assistant.llm import LLMUnavailable, make_chat_model
@@ -247,11 +248,10 @@ def run_config(conversation, name: str, cases: list[Case], progress: bool = True
             variant = LLMAnswerer(variant, make_chat_model(cfg.llm), cfg.llm.timeout_s)
         except LLMUnavailable as exc:
             variant = FallbackAnswerer(variant, str(exc))
-    talk = Conversation(replace(conversation.s, answerer=variant))
+    talk = Conversation(replace(conversation.s, core=core, answerer=variant))
     clear = getattr(assistant.index.embedder.embed_query, "cache_clear", None)
     if clear:
         clear()  # each configuration pays for its own query embeddings: latencies stay comparable
-    assistant.index.clear_memo()
     results = []
     for i, case in enumerate(cases, start=1):
         start = time.perf_counter()

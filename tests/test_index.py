@@ -152,7 +152,6 @@ def test_questions_are_scored_in_memory_as_chroma_would_score_them(assistant, cf
     index = assistant.index
     collection = make_store(cfg).open(current_version(cfg.index_dir).vid)
     for q in ("取引先から預かった図面はどう管理すればいい？", "What must a certification body check?", "保険や準備金は必要？"):
-        index.clear_memo()
         text, examples = index.similarities(q)
         res = collection.query(query_embeddings=[assistant.index.embedder.embed_query(q)], n_results=collection.count(), include=["distances", "metadatas"])
         want_text, want_examples = {cid: -1.0 for cid in index.ids}, {cid: -1.0 for cid in index.ids}
@@ -162,5 +161,5 @@ def test_questions_are_scored_in_memory_as_chroma_would_score_them(assistant, cf
         assert set(text) == set(index.ids) and max(abs(text[c] - want_text[c]) for c in index.ids) < 1e-4
         assert max(abs(examples[c] - want_examples[c]) for c in index.ids) < 1e-4
         first = index.similarities(q)
-        first[0].clear()  # callers get copies: the memo is not theirs to change
+        first[0].clear()  # each call gets its own dicts: one caller cannot change another's scores
         assert set(index.similarities(q)[0]) == set(index.ids)

@@ -27,6 +27,7 @@ QUESTIONS = [
 
 def test_real_model_answers_are_verified_or_fall_back(assistant):
     pytest.importorskip("llama_cpp")
+    from assistant.answer import Answer
     from assistant.config import LLMConfig
     from assistant.generate import LLMAnswerer
     from assistant.llm import make_chat_model
@@ -36,11 +37,23 @@ def test_real_model_answers_are_verified_or_fall_back(assistant):
     rows = []
     for q in QUESTIONS:
         start = time.perf_counter()
-        a = answerer.ask(q)
+        events = list(answerer.stream(q))
+        # The stream is the tokens the model wrote, then exactly one final answer.
+        kinds = [e.kind for e in events]
+        assert kinds and kinds[-1] == "final" and set(kinds[:-1]) <= {"token"}, (q, kinds)
+        a = events[-1].answer
         rows.append((q, a.generator, a.fallback_reason, time.perf_counter() - start))
-        assert a.generator in ("llm", "extractive")
+        assert isinstance(a, Answer) and not a.refused and a.answer.strip() and a.citations, (q, a.answer)
+        # Not refused, so the model was asked, and it must have written something.
+        assert "".join(e.text for e in events[:-1]).strip(), (q, "the model wrote nothing", a.fallback_reason)
+        if a.generator == "llm":
+            assert a.fallback_reason is None, (q, a.fallback_reason)
+        else:
+            assert a.generator == "extractive", (q, a.generator)
+            # a fallback says why, and the reason is the model's output failing checks, not the model failing to run
+            assert a.fallback_reason and "呼び出しに失敗" not in a.fallback_reason and "接続できません" not in a.fallback_reason, (q, a.fallback_reason)
         for c in a.citations:
-            assert is_verbatim(c.quote, assistant.corpus.resolve(c.clause_id).text)
+            assert is_verbatim(c.quote, assistant.corpus.resolve(c.clause_id).text), (q, c.clause_id, c.quote)
     passed = sum(1 for r in rows if r[1] == "llm")
     print(f"\n検証を通った LLM の回答: {passed}/{len(rows)}")
     for q, gen, why, secs in rows:

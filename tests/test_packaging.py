@@ -2,6 +2,7 @@
 prompts and schemas are package data."""
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -9,12 +10,27 @@ from pathlib import Path
 
 from conftest import ROOT
 
+# What a build must not see or copy: version control, environments, caches, data and earlier build outputs.
+NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
+                                    ".assistant-data", ".cluster", "artifacts")
+
+
+def source_snapshot() -> tuple[list[str], dict[str, int]]:
+    """The source tree's top-level names, and the files of any build metadata there with their modification times."""
+    metadata = {str(f.relative_to(ROOT)): f.stat().st_mtime_ns for d in ROOT.glob("*.egg-info") for f in d.iterdir()}
+    return sorted(p.name for p in ROOT.iterdir()), metadata
+
 
 def test_a_wheel_installed_in_a_fresh_venv_answers_and_serves(tmp_path):
+    # setuptools writes build/ and *.egg-info beside pyproject.toml, so the wheel is built from a copy of the source.
+    before = source_snapshot()
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=NOT_SOURCE, symlinks=True)
     dist = tmp_path / "dist"
-    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)],
+    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), str(src)],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
+    assert source_snapshot() == before  # the build wrote nothing into the repository
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"

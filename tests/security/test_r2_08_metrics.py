@@ -7,7 +7,7 @@ from helpers import http
 
 
 def test_route_labels_come_from_a_fixed_set():
-    from assistant.server import route_label
+    from assistant.middleware import route_label
 
     assert route_label("/api/v1/ask") == "/api/v1/ask"
     assert route_label("/api/" + uuid.uuid4().hex) == "/api/other"
