@@ -1,6 +1,7 @@
 """The consultation lifecycle, written once for the page, the REST API and the CLI: open a record by
 its share code (and edit secret), continue it with the earlier plan it re-assesses, save it (created
-on its first answer), re-assess it, delete it; each step audited with who did it.
+on its first answer), give its saved result for an export, delete it; each step audited with who did it.
+(Re-assessing is the session's own step, ``TriageSession.reassess``: the new consultation is saved like any other.)
 
 The callers keep what is theirs: the page its rate limits and download links, the CLI its prompts.
 Authorisation is the records' own (the edit secret, or ``admin`` for the operator's CLI)."""
@@ -111,10 +112,6 @@ class Consultations:
         code, secret = self.records.create_consultation(state.to_dict(), result.to_dict(), version)
         self.records.log("create", code, True, self.actor, self.via)
         return Saved(code, secret, True)
-
-    def reassess(self, session: TriageSession) -> TriageSession:
-        """A new consultation that starts from this one's answers and progress, compared against its plan."""
-        return session.reassess()
 
     def delete(self, code: str, secret: str | None) -> None:
         self.records.delete_consultation(code, secret, admin=self.admin)
