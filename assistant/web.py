@@ -18,21 +18,34 @@ from pathlib import Path
 import gradio as gr
 
 from .consultations import Consultations
+from .context import ADMIN_COOKIE
 from .conversation import START_TRIAGE, ChatState
+from .corpus import CorpusError
 from .guard import QuestionError, validate_question
 from .index import IndexUnavailable
+from .ingest import publish_staged, stage_document
 from .limits import RateLimited
 from .markup import md_lines, md_text
 from .proxies import client_of
 from .records import RecordError, RecordsUnavailable, comment_problem
 from .render import (
-    answer_markdown, clause_panel, progress_html, progress_note, question_markdown, quick_replies, result_summary, tree_markdown, user_message,
+    answer_markdown,
+    clause_panel,
+    progress_html,
+    progress_note,
+    question_markdown,
+    quick_replies,
+    result_summary,
+    tree_markdown,
+    user_message,
 )
+from .runtime import rebuild_index
 from .triage import TriageError, TriageResult, TriageState
 from .triage import excel as triage_excel
 from .triage import report as triage_report
 from .triage.flow import FORMS, UNKNOWN, forms_in
 from .triage.model import PROGRESS_LABELS
+from .triage.result import validate_answers
 from .triage.session import TriageSession
 
 EXAMPLES = [
@@ -629,7 +642,6 @@ def grid_answers(name, industry, size, collab, rows: list[list[str]]) -> dict:
         items.append(item)
     firm = {"name": name or "", "industry": industry or UNKNOWN, "size": size or UNKNOWN, "collaboration": list(collab or []) or [UNKNOWN]}
     answers = {"firm": firm, "items": items}
-    from .triage.result import validate_answers
 
     try:
         validate_answers(answers)
@@ -713,7 +725,6 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 export_btn = gr.HTML(elem_id="admin-export-box")
             refresh = gr.Button("一覧を更新")
 
-        from .context import ADMIN_COOKIE
 
         def is_admin(request: gr.Request | None) -> bool:
             return bool(request) and ctx.is_admin(request.cookies.get(ADMIN_COOKIE))
@@ -749,8 +760,6 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 return "⚠️ ログインしてください（ログインの有効期限が切れた場合も、もう一度ログインしてください）。", None, gr.update(visible=False)
             if not path:
                 return "⚠️ ファイルを選んでください。", None, gr.update(visible=False)
-            from .corpus import CorpusError
-            from .ingest import stage_document
 
             try:
                 progress_(0.2, desc="ファイルを読み取っています")
@@ -767,9 +776,6 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 return "⚠️ ログインしてください。", None, gr.update(visible=False)
             if not folder:
                 return "⚠️ 先に「読み込んで確認する」を押してください。", None, gr.update(visible=False)
-            from .corpus import CorpusError
-            from .ingest import publish_staged
-            from .runtime import rebuild_index
 
             try:
                 progress_(0.2, desc="文書を公開しています")
