@@ -41,7 +41,6 @@ class Opened:
 class Saved:
     code: str
     secret: str | None  # shown once, when the record was created
-    created: bool
 
 
 class Consultations:
@@ -69,9 +68,8 @@ class Consultations:
             access = "edit"
         self.records.log("lookup", saved.code, True, self.actor, access)
         state = TriageState.from_dict(saved.state)
-        result = TriageSession(self.triage, state, saved.code).saved_result(saved.result)
         session = TriageSession(self.triage, state, saved.code, self.previous_result(state.previous))
-        return Opened(session, result, access, checked)
+        return Opened(session, self._result(saved), access, checked)
 
     def session(self, state: TriageState, code: str | None, previous_code: str | None = None) -> TriageSession:
         """A session continued from its state, with the earlier plan it re-assesses (when that record still exists)."""
@@ -82,15 +80,14 @@ class Consultations:
         if not code:
             return None
         try:
-            saved = self.records.load_consultation(code)
+            return self._result(self.records.load_consultation(code))
         except RecordError:
             return None
-        return TriageSession(self.triage, TriageState.from_dict(saved.state), saved.code).saved_result(saved.result)
 
     def result_of(self, code: str) -> TriageResult | None:
         """A saved consultation's result (for an export), audited; None while the diagnosis is not finished."""
         saved = self.records.load_consultation(code)
-        result = TriageSession(self.triage, TriageState.from_dict(saved.state), saved.code).saved_result(saved.result)
+        result = self._result(saved)
         if result is not None:
             result.code = saved.code
             self.records.log("export", saved.code, True, self.actor, self.via or "export")
@@ -103,16 +100,20 @@ class Consultations:
         if not code:
             code, secret = self.records.create_consultation(state, result, version)
             self.records.log("create", code, True, self.actor, self.via)
-            return Saved(code, secret, True)
+            return Saved(code, secret)
         self.records.save_consultation(code, state, result, version, secret=secret, admin=self.admin)
-        return Saved(code, secret, False)
+        return Saved(code, secret)
 
     def save_result(self, state: TriageState, result: TriageResult, version: str) -> Saved:
         """A finished diagnosis saved at once (the REST API's ``save``)."""
         code, secret = self.records.create_consultation(state.to_dict(), result.to_dict(), version)
         self.records.log("create", code, True, self.actor, self.via)
-        return Saved(code, secret, True)
+        return Saved(code, secret)
 
     def delete(self, code: str, secret: str | None) -> None:
         self.records.delete_consultation(code, secret, admin=self.admin)
         self.records.log("delete", code, True, self.actor, self.via)
+
+    def _result(self, saved) -> TriageResult | None:
+        """A stored record's result as it was saved (rebuilt from its answers for a record older than the typed result)."""
+        return TriageSession(self.triage, TriageState.from_dict(saved.state), saved.code).saved_result(saved.result)
