@@ -99,8 +99,9 @@ class AppContext:
         threading.Thread(target=run, name="housekeeping", daemon=True).start()
 
 
-def app_context(request: Request) -> AppContext:
-    """The dependency routes take the context by (``Depends(app_context)``)."""
+async def app_context(request: Request) -> AppContext:
+    """The dependency routes take the context by (``Depends(app_context)``). Async: a plain attribute read
+    needs no worker thread, and a health check must not queue behind the page's answers for one."""
     return request.app.state.ctx
 
 

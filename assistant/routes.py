@@ -30,7 +30,7 @@ def login_page(message: str = "") -> str:
 
 
 @router.get("/healthz")
-def healthz(ctx: Ctx):
+async def healthz(ctx: Ctx):  # on the event loop: under load the worker threads are busy answering, and a slow reply here marks the replica down
     ready = ctx.live.ready
     body = {"status": "ready" if ready else "starting", "index_version": ctx.live.current().version if ready else None,
             "records": "ok" if ctx.records is not None else "unavailable", "detail": None if ready else ctx.live.error}

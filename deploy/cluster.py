@@ -47,6 +47,10 @@ defaults
     timeout client 120s
     timeout server 120s
     timeout http-request 30s
+    # A check waits this long for /healthz (without it, the 1 s interval): a replica busy answering is slow, not
+    # down, and marking it down sends its users' gradio streams to a replica that does not hold their session.
+    # A dead replica refuses the connection at once, so this does not slow the failover.
+    timeout check 5s
     # A replica that dies: a request it cannot take goes to another one at once (asks are safe to repeat).
     option redispatch 1
     retries 3
