@@ -12,24 +12,61 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Literal
 
 from .advice import Advisor
 from .answer import Answer, Answerer, Assistant, Event
-from .config import SHIPPED_CORPUS
-from .guard import asks_for_legal_judgement, is_english, looks_like_injection, validate_question
 from .asks import asks_for, is_question
+from .config import SHIPPED_CORPUS
+from .guard import (
+    asks_for_legal_judgement,
+    is_english,
+    looks_like_injection,
+    validate_question,
+)
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
-from .retrieve import Retrieval, cited_in, clause_references, is_followup, last_user_turn
+from .retrieve import (
+    Retrieval,
+    cited_in,
+    clause_references,
+    is_followup,
+    last_user_turn,
+)
 from .texts import text
 from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
 from .triage.session import TriageServices, TriageSession
 
 ACTION_ANCHORS = SHIPPED_CORPUS / "guideline" / "action.json"
-START_TRIAGE = "見極め診断を始める"
-BACK = ("戻る", "back")
+BACK = ("戻る", "back")  # typed replies that go back a question (the quick reply says so by its action)
+
+ChatAction = Literal["say", "choose", "start_triage", "back", "unknown"]
+
+
+@dataclass(frozen=True)
+class ChatInput:
+    """What the user did in the chat: typed something (``say``), pressed a quick reply (``choose``, an
+    answer, not a question), or pressed the diagnosis button, 「わからない」 or 「戻る」. The page tells
+    them apart by the event, not by comparing the text with a button's label."""
+
+    text: str
+    action: ChatAction = "say"
+    START_LABEL: ClassVar[str] = "見極め診断を始める"
+    # Quick-reply values that are actions, not answers (an answer's value is its option's text).
+    START_VALUE: ClassVar[str] = "@start_triage"
+    BACK_VALUE: ClassVar[str] = "@back"
+    UNKNOWN_VALUE: ClassVar[str] = "@unknown"
+
+    @classmethod
+    def option(cls, value: str) -> ChatInput:
+        """A pressed quick reply, by its value."""
+        actions = {cls.START_VALUE: (cls.START_LABEL, "start_triage"), cls.BACK_VALUE: ("戻る", "back"), cls.UNKNOWN_VALUE: (UNKNOWN, "unknown")}
+        label, action = actions.get(value, (value, "choose"))
+        return cls(label, action)
+
+
 _UNKNOWN_REPLY = re.compile(r"^(わから|分から|不明|知らない|unknown)")
 
 
@@ -91,7 +128,7 @@ class ChatState:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "ChatState":
+    def from_dict(cls, d: dict | None) -> ChatState:
         d = d or {}
         return cls(d.get("triage"), bool(d.get("triage_active")), d.get("previous_intent"))
 
@@ -229,14 +266,15 @@ class Conversation:
         return Answer(q, body, False, [], a.retrieved_rows(r), a.corpus.version, intent="triage")
 
     # -- the chat, with the diagnosis inside it -------------------------------------------------------
-    def reply(self, message: str, history: list[dict], state: ChatState, session: TriageSession | None = None, chosen: bool = False) -> Turn:
-        """One chat turn. ``chosen`` is True when the user pressed a quick reply (an answer, not a question)."""
+    def reply(self, said: ChatInput | str, history: list[dict], state: ChatState, session: TriageSession | None = None) -> Turn:
+        """One chat turn (a plain string is typed text)."""
+        said = ChatInput(said) if isinstance(said, str) else said
         session = session or TriageSession(self.s.triage, TriageState.from_dict(state.triage) if state.triage else TriageState())
-        if message.strip() == START_TRIAGE:
+        if said.action == "start_triage":
             return self._start(state, session)
         if state.triage_active and not session.finished:
-            return self._triage_turn(message, history, state, session, chosen)
-        q = validate_question(message, self.assistant.cfg.max_question_chars)
+            return self._triage_turn(said, history, state, session)
+        q = validate_question(said.text, self.assistant.cfg.max_question_chars)
         routing = self.decide(q, history, state.previous_intent)
         if routing.intent == "triage":
             return self._start(state, session)
@@ -250,14 +288,15 @@ class Conversation:
         new = replace(state, triage=session.state.to_dict(), triage_active=True, previous_intent="triage")
         return Turn(new, question=session.question, notice=notice, session=session)
 
-    def _triage_turn(self, message: str, history: list[dict], state: ChatState, session: TriageSession, chosen: bool) -> Turn:
-        m = message.strip()
+    def _triage_turn(self, said: ChatInput, history: list[dict], state: ChatState, session: TriageSession) -> Turn:
+        m = said.text.strip()
+        typed = said.action == "say"
         try:
-            if m in BACK:
+            if said.action == "back" or (typed and m in BACK):
                 session = session.back()
-            elif _UNKNOWN_REPLY.match(m) and len(m) <= 12:
+            elif said.action == "unknown" or (typed and _UNKNOWN_REPLY.match(m) and len(m) <= 12):
                 session = session.unknown()
-            elif not chosen and self._side_question(m, session.question):
+            elif typed and self._side_question(m, session.question):
                 a = self.ask(m, history, state.previous_intent)
                 return Turn(state, answer=a, question=session.question, notice=text("triage.side"), session=session)
             else:

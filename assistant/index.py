@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 
@@ -415,25 +415,37 @@ def collect_garbage(cfg: Config, store, keep: set[str]) -> None:
 
 
 # -- opening the live version --------------------------------------------------------------------------------------
-def _try_open(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer) -> tuple[Index | None, str | None]:
-    """Open the live version for this corpus, or say in Japanese why it cannot be used as it is."""
+@dataclass(frozen=True)
+class OpenProblem:
+    """Why the live version cannot be used as it is. ``damaged``: its files cannot be trusted, so the
+    rebuild drops the version instead of reusing what it holds (the other kinds only need new entries)."""
+
+    kind: Literal["missing", "embedder", "stale", "damaged"]
+    text: str  # in Japanese, for the operator
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _try_open(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer) -> tuple[Index | None, OpenProblem | None]:
+    """Open the live version for this corpus, or say why it cannot be used as it is."""
     live = current_version(cfg.index_dir)
     if live is None:
-        return None, "索引がまだないか、状態ファイルが読めません"
+        return None, OpenProblem("missing", "索引がまだないか、状態ファイルが読めません")
     if live.embedder != embedder.id:
-        return None, f"埋め込みモデルが変わりました（{live.embedder} → {embedder.id}）"
+        return None, OpenProblem("embedder", f"埋め込みモデルが変わりました（{live.embedder} → {embedder.id}）")
     wanted = {eid: content_hash(embedder.id, text) for eid, _, text in entries(corpus)}
     if live.corpus_version != corpus.version or live.hashes != wanted:
-        return None, "文書の内容が索引作成時から変わりました"
+        return None, OpenProblem("stale", "文書の内容が索引作成時から変わりました")
     try:
         collection = make_store(cfg).open(live.vid)
         got = collection.get(include=["metadatas", "embeddings"])  # read once: questions are scored in memory
         hashes = {eid: (m or {}).get("hash") for eid, m in zip(got["ids"], got["metadatas"])}
         if hashes != live.hashes:
-            return None, "ベクトル索引の内容が状態ファイルと一致しません（破損の可能性）"
+            return None, OpenProblem("damaged", "ベクトル索引の内容が状態ファイルと一致しません（破損の可能性）")
         vectors = EntryVectors.from_store(got, live.ids)
     except Exception as exc:  # chroma raises many kinds on damaged files or an unreachable server
-        return None, f"索引ファイルを読めません（破損の可能性: {type(exc).__name__}）"
+        return None, OpenProblem("damaged", f"索引ファイルを読めません（破損の可能性: {type(exc).__name__}）")
     return Index(corpus, embedder, tokenizer, vectors, bm25_for(corpus, tokenizer), live.ids, live.vid), None
 
 
@@ -443,6 +455,24 @@ def open_index(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer, noti
     index, problem = _try_open(cfg, corpus, embedder, tokenizer)
     if index is not None:
         return index
+    if not repair:
+        raise IndexUnavailable(f"{problem}。索引の作成（assistant index）が終わるまでお待ちください。")
+    with writer_lock(cfg.index_dir):
+        index, problem = _try_open(cfg, corpus, embedder, tokenizer)  # another process may have fixed it
+        if index is not None:
+            return index
+        notify(f"{problem}。索引を作り直します…")
+        damaged = problem is not None and problem.kind == "damaged"
+        if damaged:
+            live = current_id(cfg.index_dir)
+            if live:
+                make_store(cfg).drop(live)  # a damaged version cannot be trusted: write a fresh one
+        report = _build_locked(cfg, corpus, embedder, notify, force=damaged)
+        notify(f"索引を作成しました（埋め込み {report.embedded} 件、{report.seconds:.1f} 秒）")
+    index, problem = _try_open(cfg, corpus, embedder, tokenizer)
+    if index is None:
+        raise IndexUnavailable(f"索引を作り直しても開けません: {problem}。{cfg.index_dir} を削除して再実行してください。")
+    return index
     if not repair:
         raise IndexUnavailable(f"{problem}。索引の作成（assistant index）が終わるまでお待ちください。")
     with writer_lock(cfg.index_dir):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .answer import Answer
+from .conversation import ChatInput
 from .corpus import Corpus
 from .markup import md_lines, md_text
 from .triage.flow import UNKNOWN, Question
@@ -79,10 +80,10 @@ def progress_note(asked: int, left: int | None) -> str:
 def quick_replies(q: Question) -> list[dict]:
     """Options shown under a question in the chat: the choices, 「わからない」 and 「戻る」."""
     values = list(q.options) if q.kind != "items" else list(q.options)[:8]
+    replies = [{"label": v, "value": v} for v in values]  # an answer's value is its text
     if q.unknown_allowed:
-        values.append(UNKNOWN)
-    values.append("戻る")
-    return [{"label": v, "value": v} for v in values]
+        replies.append({"label": UNKNOWN, "value": ChatInput.UNKNOWN_VALUE})
+    return replies + [{"label": "戻る", "value": ChatInput.BACK_VALUE}]
 
 
 def progress_html(asked: int, left: int | None) -> str:

@@ -1,7 +1,9 @@
 """The gradio page: 相談チャット, 見極め診断, 資料, 管理.
 
-Per-browser state lives only in one gr.State shared by the chat and the 見極め診断 tab, so a
-diagnosis begun in one continues in the other. The services come from ``ctx.live`` (they
+This module lays the components out; the handlers are page.py's plain functions, which take the
+context, the browser's ``WebSession`` and typed inputs, and return a typed view that one adapter per
+tab (``shown``) turns into component updates. Per-browser state lives only in one gr.State (the
+WebSession) shared by the chat and the 見極め診断 tab, so a diagnosis begun in one continues in the other. The services come from ``ctx.live`` (they
 switch when a new index version is published). User and document text is shown through
 render.py / markup.py only; a consultation opened by its share code is read-only until its
 edit secret is given.
@@ -12,41 +14,48 @@ from __future__ import annotations
 import base64
 import html
 import time
-import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 
-from .consultations import Consultations
+from . import grid
 from .context import ADMIN_COOKIE
-from .conversation import START_TRIAGE, ChatState
+from .conversation import ChatInput
 from .corpus import CorpusError
-from .guard import QuestionError, validate_question
 from .index import IndexUnavailable
 from .ingest import publish_staged, stage_document
-from .limits import RateLimited
-from .markup import md_lines, md_text
-from .proxies import client_of
-from .records import RecordError, RecordsUnavailable, comment_problem
-from .render import (
-    answer_markdown,
-    clause_panel,
-    progress_html,
-    progress_note,
-    question_markdown,
-    quick_replies,
-    result_summary,
-    tree_markdown,
-    user_message,
+from .markup import md_text
+from .page import (
+    Chat,
+    ChatView,
+    GridForm,
+    ProgressForm,
+    TriageForm,
+    TriageView,
+    WebSession,
+    admin_pdf,
+    chat_turn,
+    code_note,
+    feedback,
+    progress_of,
+    triage_delete,
+    triage_grid,
+    triage_next,
+    triage_open,
+    triage_progress,
+    triage_reassess,
+    triage_step,
+    triage_view,
 )
+from .proxies import client_of
+from .records import RecordError
+from .render import clause_panel, progress_html, question_markdown, tree_markdown
 from .runtime import rebuild_index
-from .triage import TriageError, TriageResult, TriageState
-from .triage import excel as triage_excel
+from .triage import TriageError
 from .triage import report as triage_report
-from .triage.flow import FORMS, UNKNOWN, forms_in
+from .triage.flow import UNKNOWN, Flow
 from .triage.model import PROGRESS_LABELS
-from .triage.result import validate_answers
-from .triage.session import TriageSession
 
 EXAMPLES = [
     "うちは社員10人の町工場です。何から始めればいいですか？",
@@ -54,26 +63,13 @@ EXAMPLES = [
     "初めて取り組む中小企業に、認証機関は何を示すべき？",
     "第4の2の一には何と書いてある？",
 ]
-HISTORY_TURNS = 6
 UPLOAD_TYPES = [".pdf", ".txt", ".md"]
-GRID_COLUMNS = ["情報", "秘密保持の義務", "法令上の管理対象", "公開済み・再現容易", "競争力の源泉", "漏えい時の損害", "態様", "保管場所", "利用できる人", "社外に渡す"]
-GRID_FIELDS = [None, "confidential_obligation", "legal_control", "public", "competitive", "damage", "forms", "location", "access", "goes_outside"]
+FIRM_OPTIONS = {q["field"]: list(q.get("options") or []) for q in Flow.load().firm_questions}  # the grid offers what the conversation asks
 PROGRESS_CHOICES = [(label, key) for key, label in PROGRESS_LABELS.items()]
 
 
-def _new_session() -> dict:
-    # No id yet: gradio copies this initial value into every browser session, so an id drawn here
-    # would be the same for all of them (#19). Each session draws its own on first use (_sid).
-    return {"id": None, "triage": None, "code": None, "secret": None, "readonly": False, "previous_code": None,
-            "chat_active": False, "previous_intent": None, "secret_shown": False}
-
-
-def _sid(sess: dict) -> str:
-    """This browser session's id (for its limits and its downloads), drawn on first use; every handler
-    that draws it returns the session state, so it stays."""
-    if not sess.get("id"):
-        sess["id"] = uuid.uuid4().hex
-    return sess["id"]
+def _client(request: gr.Request | None) -> str:
+    return client_of(request)
 
 
 def download_link(url: str | None, label: str, elem_id: str) -> str:
@@ -88,68 +84,10 @@ def chart_html(png: bytes) -> str:
     return f'<img alt="御社の現状（判定ごとの情報の数、計画の費用の内訳、進み具合）" style="max-width: 100%" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
-def capped_messages(messages: list | None, limits) -> list:
-    """The chat as the page sent it back, cut to what the app itself could have shown: the last messages only,
-    none longer than any answer the app writes (a client may send anything here)."""
-    kept = [m for m in list(messages or []) if isinstance(m, dict) and len(str(m.get("content", ""))) <= limits.chat_message_chars]
-    return kept[-limits.chat_messages:]
-
-
-# -- the shared diagnosis ------------------------------------------------------------------------------------
-def consultations(ctx, request: gr.Request | None, via: str = "") -> Consultations:
-    """The consultation service for this request's client (RecordsUnavailable when there are no records)."""
-    return Consultations(ctx.require_records(), ctx.live.current().triage, client_of(request), via=via)
-
-
-def triage_session(ctx, sess: dict) -> TriageSession:
-    state = TriageState.from_dict(sess["triage"]) if sess.get("triage") else TriageState()
-    if ctx.records is None:
-        return TriageSession(ctx.live.current().triage, state, sess.get("code"))
-    return consultations(ctx, None).session(state, sess.get("code"), sess.get("previous_code"))
-
-
-def persist(ctx, sess: dict, session: TriageSession, request: gr.Request | None) -> tuple[dict, str]:
-    """Save the consultation (create it on its first answer); returns (session state, a note for the user)."""
-    sess = dict(sess, triage=session.state.to_dict())
-    if sess.get("readonly") or not session.started:
-        return sess, ""
-    try:
-        saved = consultations(ctx, request).save(session, ctx.live.current().corpus.version, sess.get("code"), sess.get("secret"))
-        sess.update(code=saved.code, secret=saved.secret)
-        return sess, ""
-    except RecordsUnavailable as exc:
-        return sess, f"⚠️ 記録を保存できません（{exc}）。診断は続けられますが、この画面を閉じると失われます。"
-    except RecordError as exc:
-        return sess, f"⚠️ {exc}"
-
-
-def code_note(sess: dict) -> str:
-    if not sess.get("code"):
-        return ""
-    note = f"相談コード **{md_text(sess['code'])}**（`?code={md_text(sess['code'])}` 付きのリンクで、誰でも**閲覧だけ**できます）。"
-    if sess.get("secret"):
-        note += f" 編集用の合言葉: **{md_text(sess['secret'])}**（控えておいてください。変更や削除に必要です。共有しないでください）"
-    elif sess.get("readonly"):
-        note += " いまは閲覧専用です。変更するには、編集用の合言葉を入力して開き直してください。"
-    return note
-
-
-def export_links(ctx, sess: dict, result: TriageResult) -> tuple[str, str, str]:
-    """Links to the Markdown, PDF and Excel of a result, for this browser session only; each file is
-    rendered from the result when it is downloaded, and the links go when the record is deleted."""
-    sid = _sid(sess)
-    name = result.code or "未保存"
-    return (
-        ctx.downloads.offer(sid, f"見極め診断_{name}.md", lambda: triage_report.markdown(result), result.code),
-        ctx.downloads.offer(sid, f"見極め診断_{name}.pdf", lambda: triage_report.pdf(result, triage_report.standing_chart(result)), result.code),
-        ctx.downloads.offer(sid, f"見極め診断_{name}.xlsx", lambda: triage_excel.workbook(result), result.code),
-    )
-
-
 # -- the page ------------------------------------------------------------------------------------------------------
 def build(ctx) -> gr.Blocks:
     with gr.Blocks(title="TICS Assistant — 技術情報管理認証制度の相談", delete_cache=(600, 3600)) as demo:
-        sess = gr.State(_new_session())
+        sess = gr.State(WebSession())
         gr.Markdown(
             "## TICS Assistant（技術情報管理認証制度）\n"
             "指針（技術等情報漏えい防止措置の実施の促進に関する指針）に**条項を示して原文を引用して**答えます。"
@@ -157,8 +95,8 @@ def build(ctx) -> gr.Blocks:
             "<span class='advice'>製品の助言</span>は区別して表示します。"
         )
         with gr.Tabs(elem_id="tabs") as tabs:
-            chat = chat_tab(ctx, sess)
-            triage = triage_tab(ctx, sess, demo, tabs)
+            chat_tab(ctx, sess)
+            triage_tab(ctx, sess, demo, tabs)
             docs_pick, docs_panel = docs_tab(ctx, demo)
             admin_tab(ctx, demo)
 
@@ -189,7 +127,7 @@ def chat_tab(ctx, sess: gr.State):
                 question = gr.Textbox(label="質問", placeholder="例：うちは町工場です。何から始めればいいですか？", max_length=ctx.cfg.max_question_chars, elem_id="question")
                 with gr.Row():
                     send = gr.Button("送信", variant="primary", elem_id="send")
-                    start = gr.Button(START_TRIAGE, elem_id="chat-start-triage")
+                    start = gr.Button(ChatInput.START_LABEL, elem_id="chat-start-triage")
                     reset = gr.Button("会話をリセット", elem_id="reset")
                     export = gr.HTML(elem_id="export-chat-box")
                 with gr.Row(visible=False, elem_id="chat-result-files") as files_row:
@@ -207,104 +145,37 @@ def chat_tab(ctx, sess: gr.State):
                 sources = gr.Radio(choices=[], label="出典（クリックで原文を表示）", elem_id="sources")
                 panel = gr.Markdown("出典をクリックすると、条項の原文・見出し・文書の版がここに表示されます。", elem_id="panel")
 
+        # The order is the gradio API's (/ask): the chat first, then the sources (State outputs are left out).
         outs = [chat, turns, answers, sources, question, export, sess, files_row, md_file, pdf_file, xlsx_file]
 
-        def respond(message: str, chosen: bool, turns_: list, answers_: list, messages: list, sess_: dict, request: gr.Request | None):
-            messages = capped_messages(messages, ctx.limits)
-            sess_ = dict(sess_)
-            keep = (gr.update(),) * 4
-            try:
-                ctx.limiter.hit("ask", _sid(sess_), ctx.limits.asks_per_minute, what="質問")
-                bundle = ctx.live.current()
-            except (RateLimited, IndexUnavailable) as exc:
-                messages += [{"role": "user", "content": user_message(message)}, {"role": "assistant", "content": f"⚠️ {md_text(exc)}"}]
-                yield messages, turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
-                return
-            conv = bundle.conversation
-            state = ChatState(sess_.get("triage"), bool(sess_.get("chat_active")), sess_.get("previous_intent"))
-            session = triage_session(ctx, sess_)
-            started = time.perf_counter()
-            try:
-                if not chosen and not state.triage_active and message.strip() != START_TRIAGE and conv.s.answerer.streams:
-                    # With a language model: stream its words, marked unverified, then the verified answer.
-                    q = validate_question(message, bundle.assistant.cfg.max_question_chars)
-                    routing = conv.decide(q, turns_[-HISTORY_TURNS:], state.previous_intent)
-                    if routing.intent != "triage":
-                        partial = ""
-                        answer = None
-                        for event in conv.stream(q, turns_[-HISTORY_TURNS:], state.previous_intent, routing):
-                            if event.kind == "token":
-                                partial += event.text
-                                yield messages + [{"role": "user", "content": user_message(q)}, {"role": "assistant", "content": md_lines(partial) + "\n\n（生成中・未検証）"}], turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
-                            else:
-                                answer = event.answer
-                        turn = None
-                    else:
-                        turn = conv.reply(message, turns_[-HISTORY_TURNS:], state, session, chosen)
-                        answer = None
-                else:
-                    turn = conv.reply(message, turns_[-HISTORY_TURNS:], state, session, chosen)
-                    answer = turn.answer
-            except QuestionError as exc:
-                messages += [{"role": "user", "content": user_message(message)}, {"role": "assistant", "content": f"⚠️ {md_text(exc)}"}]
-                yield messages, turns_, answers_, gr.update(choices=[], value=None), message, gr.update(), sess_, *keep
-                return
-            except Exception as exc:
-                ctx.metrics.errors.labels("chat").inc()
-                messages += [{"role": "user", "content": user_message(message)},
-                             {"role": "assistant", "content": f"⚠️ 回答中にエラーが起きました（{type(exc).__name__}）。もう一度お試しください。"}]
-                yield messages, turns_, answers_, gr.update(), gr.update(), gr.update(), sess_, *keep
-                return
-            messages.append({"role": "user", "content": user_message(message)})
-            files = keep
-            if answer is not None:
-                ctx.record_answer_time(time.perf_counter() - started)
-                ctx.metrics.answers.labels(answer.intent, "chat").inc()
-                if answer.refused:
-                    ctx.metrics.refusals.labels(answer.refusal_reason or "").inc()
-                reply = {"role": "assistant", "content": answer_markdown(answer)}
-                if answer.offer == "triage":
-                    reply["options"] = [{"label": START_TRIAGE, "value": START_TRIAGE}]
-                messages.append(reply)
-                turns_ = turns_ + [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.answer}]
-                answers_ = answers_ + [answer.to_json()]
-            if turn is not None:
-                sess_.update(chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
-                if turn.session is not None and turn.session.state.to_dict() != (TriageState.from_dict(sess_["triage"]).to_dict() if sess_.get("triage") else TriageState().to_dict()):
-                    sess_, saved_note = persist(ctx, sess_, turn.session, request)
-                    if saved_note:
-                        messages.append({"role": "assistant", "content": saved_note})
-                if turn.notice:
-                    messages.append({"role": "assistant", "content": md_text(turn.notice)})
-                if turn.finished and turn.session is not None:
-                    result = turn.session.result()
-                    result.code = sess_.get("code")
-                    ctx.metrics.triage_completions.labels("chat").inc()
-                    md, pdf, xlsx = export_links(ctx, sess_, result)
-                    messages.append({"role": "assistant", "content": result_summary(result) + "\n\n" + code_note(sess_)})
-                    files = (gr.update(visible=True), download_link(md, "記録（Markdown）", "chat-download-md"),
-                             download_link(pdf, "記録（PDF）", "chat-download-pdf"), download_link(xlsx, "記録（Excel）", "chat-download-xlsx"))
-                elif turn.question is not None:
-                    asked, left = turn.session.progress()
-                    text = question_markdown(turn.question) + "\n\n" + progress_note(asked, left)
-                    messages.append({"role": "assistant", "content": text, "options": quick_replies(turn.question)})
-            # The download link always gives the conversation so far: one click saves it.
-            saved_answers = list(answers_)
-            url = ctx.downloads.offer(_sid(sess_), "相談の記録.md", lambda: conversation_markdown(saved_answers), sess_.get("code"))
-            path = download_link(url, "会話を Markdown で保存", "export-chat")
-            messages = messages[-ctx.limits.chat_messages:]
-            cites = [c["clause_id"] for a in answers_[-1:] for c in a["citations"]] if answer is not None else []
-            yield messages, turns_, answers_, gr.update(choices=cites, value=None), "", path, sess_, *files
+        def shown(v: ChatView) -> dict:
+            """One chat view as component updates (what it leaves as None stays as it is)."""
+            out = {chat: v.chat.messages, turns: v.chat.turns, answers: v.chat.answers, sess: v.session}
+            if v.sources is not None:
+                out[sources] = gr.update(choices=list(v.sources), value=None)
+            if v.question is not None:
+                out[question] = v.question
+            if v.export is not None:
+                out[export] = download_link(v.export, "会話を Markdown で保存", "export-chat")
+            if v.result is not None:
+                out |= {files_row: gr.update(visible=True), md_file: download_link(v.result.md, "記録（Markdown）", "chat-download-md"),
+                        pdf_file: download_link(v.result.pdf, "記録（PDF）", "chat-download-pdf"),
+                        xlsx_file: download_link(v.result.xlsx, "記録（Excel）", "chat-download-xlsx")}
+            return out
+
+        def respond(said: ChatInput, turns_, answers_, messages, sess_, request):
+            for v in chat_turn(ctx, sess_, said, Chat(messages or [], turns_ or [], answers_ or []), _client(request)):
+                yield shown(v)
 
         def on_send(message, turns_, answers_, messages, sess_, request: gr.Request):
-            yield from respond(message, False, turns_, answers_, messages, sess_, request)
+            yield from respond(ChatInput(message or ""), turns_, answers_, messages, sess_, request)
 
         def on_option(evt: gr.SelectData, turns_, answers_, messages, sess_, request: gr.Request):
             value = evt.value.get("value") if isinstance(evt.value, dict) else evt.value
-            yield from respond(str(value), True, turns_, answers_, messages, sess_, request)
+            yield from respond(ChatInput.option(str(value)), turns_, answers_, messages, sess_, request)
 
         def on_start(turns_, answers_, messages, sess_, request: gr.Request):
-            yield from respond(START_TRIAGE, True, turns_, answers_, messages, sess_, request)
+            yield from respond(ChatInput(ChatInput.START_LABEL, "start_triage"), turns_, answers_, messages, sess_, request)
 
         ins = [question, turns, answers, chat, sess]
         send.click(on_send, ins, outs, api_name="ask", concurrency_limit=2, concurrency_id="ask")
@@ -320,40 +191,19 @@ def chat_tab(ctx, sess: gr.State):
 
         sources.change(on_clause, sources, panel, api_name="clause")
 
-        def on_reset(sess_):
-            sess_ = dict(sess_, chat_active=False, previous_intent=None)
-            ctx.downloads.withdraw(owner=_sid(sess_))
+        def on_reset(sess_: WebSession):
+            sess_ = replace(sess_.with_id(), chat_active=False, previous_intent=None)
+            ctx.downloads.withdraw(owner=sess_.id)
             return [], [], [], gr.update(choices=[], value=None), clause_panel(None, None), "", sess_
 
         reset.click(on_reset, sess, [chat, turns, answers, sources, panel, export, sess], api_name=False)
 
-        def on_feedback(rating: str, comment_: str, answers_: list[dict], sess_: dict):
-            if not answers_:
-                return "まだ回答がありません。質問してから評価してください。", comment_
-            last = answers_[-1]
-            if (problem := comment_problem(comment_ or "")) is not None:  # the records refuse it too; said here before it counts against the limit
-                return f"⚠️ {md_text(problem)}", comment_
-            try:
-                ctx.limiter.hit("feedback", _sid(sess_), ctx.limits.feedback_per_minute, what="評価の送信")
-                ctx.require_records().add_feedback(last["question"], last["answer"], rating, comment_ or "", [c["clause_id"] for c in last["citations"]],
-                                                   last["corpus_version"], code=sess_.get("code"))
-            except RateLimited as exc:
-                return f"⚠️ {md_text(exc)}", comment_
-            except RecordError as exc:
-                return f"⚠️ 評価を保存できません（{md_text(exc)}）。", comment_
-            return "評価を保存しました。ありがとうございます（評価は評価用データの改善に使います）。", ""
+        def on_feedback(rating: str, comment_: str, answers_: list[dict], sess_: WebSession):
+            return feedback(ctx, sess_, rating, comment_ or "", answers_)
 
         good.click(lambda c, a, s: on_feedback("good", c, a, s), [comment, answers, sess], [feedback_msg, comment], api_name="feedback_good")
         bad.click(lambda c, a, s: on_feedback("bad", c, a, s), [comment, answers, sess], [feedback_msg, comment], api_name="feedback_bad")
     return tab
-
-
-def conversation_markdown(answers: list[dict]) -> str:
-    out = ["# 相談の記録（TICS Assistant）", "", f"作成日時: {time.strftime('%Y-%m-%d %H:%M')}", ""]
-    for a in answers:
-        out += [f"## 質問: {md_text(a['question'])}", "", md_lines(a["answer"]), ""]
-        out.append(f"文書バージョン: {md_text(a['corpus_version'])}\n")
-    return "\n".join(out)
 
 
 # -- 見極め診断 ---------------------------------------------------------------------------------------------------------------
@@ -372,7 +222,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
         message = gr.Markdown(elem_id="triage-message")
         with gr.Tabs(elem_id="triage-modes"):
             with gr.Tab("会話で進める", id="conversation"):
-                with gr.Column(elem_id="triage-conversation") as conv_box:
+                with gr.Column(elem_id="triage-conversation"):
                     bar = gr.HTML(elem_id="triage-progress")
                     question_md = gr.Markdown(elem_id="triage-question")
                     choice = gr.Radio(choices=[], label="選択肢", visible=False, elem_id="triage-choice")
@@ -380,7 +230,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     free = gr.Textbox(label="自由記述（選択肢にない答え、保管場所、御社独自の情報の名前）", max_length=ctx.limits.text_chars + 100, elem_id="triage-free")
                     with gr.Row():
                         next_btn = gr.Button("次へ", variant="primary", elem_id="triage-next")
-                        unknown_btn = gr.Button("わからない", elem_id="triage-unknown")
+                        unknown_btn = gr.Button(UNKNOWN, elem_id="triage-unknown")
                         back_btn = gr.Button("戻る", elem_id="triage-back")
             with gr.Tab("一覧表で入力する（アドバイザー向け）", id="grid"):
                 gr.Markdown("会社と情報を一覧で入力します。会話と同じ順に質問をたどるので、結果と記録は会話と同じになります。"
@@ -388,14 +238,14 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                             "態様: 電子データ・書面・物品・人の知識・ノウハウ（「・」区切り）、利用できる人: 限られた担当者／部署内／社員全員／社外の人も。")
                 with gr.Row():
                     grid_name = gr.Textbox(label="会社名（任意）", elem_id="grid-name")
-                    grid_industry = gr.Dropdown(label="業種", choices=["金属加工", "食品製造", "ソフトウェア開発", "化学", "電子部品", "繊維・アパレル", "建設・設計", "その他", UNKNOWN], value=UNKNOWN, elem_id="grid-industry")
-                    grid_size = gr.Dropdown(label="従業員", choices=["〜5人", "6〜20人", "21〜50人", "51〜300人", UNKNOWN], value=UNKNOWN, elem_id="grid-size")
-                grid_collab = gr.CheckboxGroup(label="他社や社外の人との関わり", choices=["下請け・受託", "自社製品", "共同研究開発", "顧客と情報を共有", "来客・見学がある"], elem_id="grid-collab")
+                    grid_industry = gr.Dropdown(label="業種", choices=FIRM_OPTIONS["industry"] + [UNKNOWN], value=UNKNOWN, elem_id="grid-industry")
+                    grid_size = gr.Dropdown(label="従業員", choices=FIRM_OPTIONS["size"] + [UNKNOWN], value=UNKNOWN, elem_id="grid-size")
+                grid_collab = gr.CheckboxGroup(label="他社や社外の人との関わり", choices=FIRM_OPTIONS["collaboration"], elem_id="grid-collab")
                 with gr.Row():
                     grid_items = gr.Textbox(label="情報の名前（カンマ区切り）", placeholder="例: 顧客支給図面, 加工ノウハウ, 見積単価表", scale=4, elem_id="grid-items")
                     grid_make = gr.Button("表を作る", scale=1, elem_id="grid-make")
-                grid = gr.Dataframe(headers=GRID_COLUMNS, datatype="str", column_count=len(GRID_COLUMNS), interactive=True, static_columns=[0],
-                                    elem_id="grid", label="情報ごとの回答（セルをクリックして入力）", wrap=True)
+                table = gr.Dataframe(headers=grid.COLUMNS, datatype="str", column_count=len(grid.COLUMNS), interactive=True, static_columns=[0],
+                                     elem_id="grid", label="情報ごとの回答（セルをクリックして入力）", wrap=True)
                 grid_submit = gr.Button("一覧表から結果を出す", variant="primary", elem_id="grid-submit")
         with gr.Column(visible=False, elem_id="triage-result") as result_box:
             result_md = gr.Markdown(elem_id="triage-result-md")
@@ -420,239 +270,89 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
-                md_file, pdf_file, xlsx_file, pick, progress_box, grid]
+                md_file, pdf_file, xlsx_file, pick, progress_box, table]
 
-        def view(sess_: dict, msg: str = ""):
-            sess_ = dict(sess_)
-            try:
-                session = triage_session(ctx, sess_)
-            except IndexUnavailable as exc:
-                return {message: f"⚠️ {md_text(exc)}"}
-            readonly = bool(sess_.get("readonly"))
-            notice = (f"⚠️ 記録を使えません: {md_text(ctx.records_error)}。診断はできますが保存されません。\n\n" if ctx.records is None else "") + msg
-            q = session.question
-            asked, left = session.progress()
-            base = {sess: sess_, code_md: code_note(sess_), message: notice, bar: progress_html(asked, left), grid: grid_rows(session.state)}
-            if q is None:
-                result = session.result()
-                result.code = sess_.get("code")
-                md, pdf, xlsx = export_links(ctx, sess_, result)
-                head = "### 診断が完了しました\n回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n"
-                return {**base, question_md: head, choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]),
-                        free: gr.update(value="", visible=False), next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False),
-                        back_btn: gr.update(visible=not readonly), result_box: gr.update(visible=True),
-                        result_md: triage_report.markdown(result, include_answers=False), chart: chart_html(triage_report.standing_chart(result)),
-                        md_file: download_link(md, "記録を Markdown で保存", "download-md"), pdf_file: download_link(pdf, "記録を PDF で保存", "download-pdf"),
-                        xlsx_file: download_link(xlsx, "記録を Excel で保存", "download-xlsx"),
-                        pick: gr.update(choices=[(f"{m.id} {m.title}（{result.progress_of(m.id).label}）", m.id) for m in result.measures], value=None),
-                        progress_box: gr.update(visible=not readonly)}
-            text = question_markdown(q)
-            options = list(q.options) + ([UNKNOWN] if q.kind in ("choice",) else [])
+        def shown(v: TriageView) -> dict:
+            """One diagnosis view as component updates."""
+            if v.unavailable:
+                return {message: v.notice}
+            base = {sess: v.session, code_md: code_note(v.session), message: v.notice, bar: progress_html(v.asked, v.left), table: grid.rows_for(v.items)}
+            return base | (finished(v) if v.result is not None else asking(v))
+
+        def finished(v: TriageView) -> dict:
+            r, links = v.result, v.links
+            return {question_md: "### 診断が完了しました\n回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n",
+                    choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]), free: gr.update(value="", visible=False),
+                    next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False), back_btn: gr.update(visible=v.editable),
+                    result_box: gr.update(visible=True), result_md: triage_report.markdown(r, include_answers=False),
+                    chart: chart_html(triage_report.standing_chart(r)),
+                    md_file: download_link(links.md, "記録を Markdown で保存", "download-md"), pdf_file: download_link(links.pdf, "記録を PDF で保存", "download-pdf"),
+                    xlsx_file: download_link(links.xlsx, "記録を Excel で保存", "download-xlsx"),
+                    pick: gr.update(choices=[(f"{m.id} {m.title}（{r.progress_of(m.id).label}）", m.id) for m in r.measures], value=None),
+                    progress_box: gr.update(visible=v.editable)}
+
+        def asking(v: TriageView) -> dict:
+            q = v.question
+            c_upd, m_upd = gr.update(visible=False, value=None), gr.update(visible=False, value=[])
             if q.kind == "choice":
-                c_upd, m_upd = gr.update(choices=options, value=None, visible=True), gr.update(visible=False, value=[])
+                c_upd = gr.update(choices=list(q.options) + [UNKNOWN], value=None, visible=True)
             elif q.kind in ("multi", "items", "batch", "forms"):
-                current = [it["name"] for it in session.state.items] if q.kind == "items" else []
+                current = [it["name"] for it in v.items] if q.kind == "items" else []
                 m_upd = gr.update(choices=list(q.options) + [n for n in current if n not in q.options], value=current, visible=True)
-                c_upd = gr.update(visible=False, value=None)
-            else:
-                c_upd, m_upd = gr.update(visible=False, value=None), gr.update(visible=False, value=[])
-            editable = not readonly
-            return {**base, question_md: text, choice: c_upd, multi: m_upd, free: gr.update(value="", visible=editable),
-                    next_btn: gr.update(visible=editable), unknown_btn: gr.update(visible=editable), back_btn: gr.update(visible=editable),
+            return {question_md: question_markdown(q), choice: c_upd, multi: m_upd, free: gr.update(value="", visible=v.editable),
+                    next_btn: gr.update(visible=v.editable), unknown_btn: gr.update(visible=v.editable), back_btn: gr.update(visible=v.editable),
                     result_box: gr.update(visible=False), result_md: "", chart: "", md_file: "", pdf_file: "", xlsx_file: "",
                     pick: gr.update(choices=[], value=None), progress_box: gr.update(visible=False)}
 
-        def step(sess_: dict, request: gr.Request | None, change) -> dict:
-            """Apply a change to the diagnosis (an answer, going back…), save it, and show the next view."""
-            if sess_.get("readonly"):
-                return view(sess_, "⚠️ 閲覧専用です。変更するには、相談コードと編集用の合言葉を入力して開き直してください。")
-            try:
-                ctx.limiter.hit("triage", _sid(sess_), ctx.limits.triage_steps_per_minute, what="診断の操作")
-                session = change(triage_session(ctx, sess_))
-            except (TriageError, RateLimited) as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            except IndexUnavailable as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            was_finished = triage_session(ctx, sess_).finished if sess_.get("triage") else False
-            sess_, note = persist(ctx, dict(sess_, chat_active=sess_.get("chat_active") and not session.finished), session, request)
-            if session.finished and not was_finished:
-                ctx.metrics.triage_completions.labels("tab").inc()
-            return view(sess_, note)
+        def on_next(s, choice_v, multi_v, free_v, request: gr.Request):
+            return shown(triage_next(ctx, s, TriageForm(choice_v, tuple(multi_v or ()), free_v or ""), _client(request)))
 
-        def on_next(sess_, choice_v, multi_v, free_v, request: gr.Request):
-            try:
-                q = triage_session(ctx, sess_).question
-            except IndexUnavailable as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            if q is None:
-                return view(sess_)
-            if q.kind == "items":
-                extra = [s for s in (free_v or "").replace("、", ",").split(",") if s.strip()]
-                value = list(multi_v or []) + extra
-            elif q.kind == "forms":
-                value = {"forms": list(multi_v or []) or [UNKNOWN], "location": free_v or ""} if multi_v else (free_v or "")
-            elif q.kind in ("multi", "batch"):
-                value = list(multi_v or []) or (free_v or "")
-            elif q.kind == "choice":
-                value = choice_v or free_v
-            else:
-                value = free_v
-            if q.kind in ("choice", "multi", "batch", "forms") and not value:
-                return view(sess_, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
-            return step(sess_, request, lambda s: s.answer(value))
+        def on_open(code_text, secret_text, s, request: gr.Request):
+            return shown(triage_open(ctx, s, code_text, secret_text, _client(request)))
+
+        def on_progress(s, measure_id, status_v, owner_v, due_v, note_v, request: gr.Request):
+            return shown(triage_progress(ctx, s, ProgressForm(measure_id, status_v, owner_v, due_v, note_v), _client(request)))
+
+        def on_grid_submit(s, name, industry, size, collab, rows, request: gr.Request):
+            return shown(triage_grid(ctx, s, GridForm(name or "", industry, size, tuple(collab or ()), rows), _client(request)))
 
         next_btn.click(on_next, [sess, choice, multi, free], outs, api_name="triage_next")
         free.submit(on_next, [sess, choice, multi, free], outs, api_name=False)
-        unknown_btn.click(lambda s, request: step(s, request, lambda x: x.unknown()), sess, outs, api_name="triage_unknown")
-        back_btn.click(lambda s, request: step(s, request, lambda x: x.back()), sess, outs, api_name="triage_back")
-
-        def on_restart(sess_):
-            return view(dict(_new_session(), id=_sid(dict(sess_))))
-
-        restart_btn.click(on_restart, sess, outs, api_name=False)
-
-        def on_open(code_text: str, secret_text: str, sess_: dict, request: gr.Request):
-            sess_ = dict(sess_)
-            try:
-                ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
-                opened = consultations(ctx, request).open(code_text, secret_text)
-            except (RateLimited, RecordError) as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            state = opened.session.state
-            sess_.update(triage=state.to_dict(), code=opened.code, secret=opened.secret, readonly=opened.readonly,
-                         previous_code=state.previous, chat_active=False)
-            return view(sess_, "記録を開きました（閲覧専用）。" if opened.readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
-
+        unknown_btn.click(lambda s, request: shown(triage_step(ctx, s, _client(request), lambda x: x.unknown())), sess, outs, api_name="triage_unknown")
+        back_btn.click(lambda s, request: shown(triage_step(ctx, s, _client(request), lambda x: x.back())), sess, outs, api_name="triage_back")
+        restart_btn.click(lambda s: shown(triage_view(ctx, s.fresh())), sess, outs, api_name=False)
         open_btn.click(on_open, [open_code, open_secret, sess], outs, api_name="triage_resume")
+        save_progress.click(on_progress, [sess, pick, status, owner, due, note], outs, api_name=False)
+        reassess_btn.click(lambda s, request: shown(triage_reassess(ctx, s, _client(request))), sess, outs, api_name=False)
+        delete_btn.click(lambda s, ok, request: shown(triage_delete(ctx, s, ok, _client(request))), [sess, confirm_delete], outs, api_name="triage_delete")
+        grid_submit.click(on_grid_submit, [sess, grid_name, grid_industry, grid_size, grid_collab, table], outs, api_name="triage_grid")
 
-        def on_save_progress(sess_, measure_id, status_v, owner_v, due_v, note_v, request: gr.Request):
-            if not measure_id:
-                return view(sess_, "⚠️ 進み具合を記録する対策を選んでください。")
-            return step(sess_, request, lambda s: s.set_progress(measure_id, status_v or "todo", owner_v or "", due_v or "", note_v or ""))
-
-        save_progress.click(on_save_progress, [sess, pick, status, owner, due, note], outs, api_name=False)
-
-        def on_pick(sess_, measure_id):
-            if not measure_id or not sess_.get("triage"):
-                return gr.update(), gr.update(), gr.update(), gr.update()
-            p = TriageState.from_dict(sess_["triage"]).progress.get(measure_id, {})
-            return p.get("status", "todo"), p.get("owner", ""), p.get("due", ""), p.get("note", "")
+        def on_pick(s: WebSession, measure_id):
+            p = progress_of(s, measure_id)
+            return (gr.update(),) * 4 if p is None else (p.status, p.owner, p.due, p.note)
 
         pick.change(on_pick, [sess, pick], [status, owner, due, note], api_name=False)
 
-        def on_reassess(sess_, request: gr.Request):
-            if not sess_.get("code") or sess_.get("readonly"):
-                return view(sess_, "⚠️ 再診断は、保存した記録を編集できる状態で開いてから行えます。")
-            try:
-                session = triage_session(ctx, sess_).reassess()
-            except TriageError as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            fresh = dict(_new_session(), id=_sid(dict(sess_)), previous_code=sess_["code"])
-            fresh, note = persist(ctx, fresh, session, request)
-            return view(fresh, "前回の計画をもとに再診断を始めました。回答を一覧表か「戻る」で直すと、前回からの進み具合が結果に表示されます。" + (f" {note}" if note else ""))
-
-        reassess_btn.click(on_reassess, sess, outs, api_name=False)
-
-        def on_delete(sess_, confirmed, request: gr.Request):
-            if not confirmed:
-                return view(sess_, "⚠️ 削除するには「この記録を削除してよい」にチェックを入れてください。")
-            if not sess_.get("code") or sess_.get("readonly"):
-                return view(sess_, "⚠️ 削除には編集用の合言葉が必要です。")
-            try:
-                consultations(ctx, request).delete(sess_["code"], sess_.get("secret"))
-                ctx.withdraw_record(sess_["code"])
-            except RecordError as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            return view(dict(_new_session(), id=_sid(dict(sess_))), f"相談コード {md_text(sess_['code'])} の記録を削除しました。")
-
-        delete_btn.click(on_delete, [sess, confirm_delete], outs, api_name="triage_delete")
-
         def on_grid_make(items_text: str, rows):
-            names = [n.strip() for n in (items_text or "").replace("、", ",").split(",") if n.strip()]
-            if len(names) > ctx.limits.items:
-                return gr.update(), f"⚠️ 情報は {ctx.limits.items} 件までです。"
-            old = {r[0]: r for r in _rows(rows)}
-            return [old.get(n) or [n] + [""] * (len(GRID_COLUMNS) - 1) for n in names], ""
-
-        grid_make.click(on_grid_make, [grid_items, grid], [grid, message], api_name=False)
-
-        def on_grid_submit(sess_, name, industry, size, collab, rows, request: gr.Request):
             try:
-                answers = grid_answers(name, industry, size, collab, _rows(rows))
+                return grid.rows_named(items_text, rows, ctx.limits.items), ""
             except TriageError as exc:
-                return view(sess_, f"⚠️ {md_text(exc)}")
-            return step(sess_, request, lambda s: s.from_answers(answers))
+                return gr.update(), f"⚠️ {md_text(exc)}"
 
-        grid_submit.click(on_grid_submit, [sess, grid_name, grid_industry, grid_size, grid_collab, grid], outs, api_name="triage_grid")
+        grid_make.click(on_grid_make, [grid_items, table], [table, message], api_name=False)
 
-        def on_load(sess_, request: gr.Request):
+        def on_load(s: WebSession, request: gr.Request):
             # One handler opens the record and switches to this tab: when the tab switch came from a
             # second load event, the tab's select (below) could render the session before the record
             # was in it, and overwrite the opened record with an empty view (seen on CI).
             code_param = request.query_params.get("code") if request else None
             if code_param:
-                return {**on_open(code_param, "", sess_, request), tabs: gr.Tabs(selected="triage")}
-            return view(sess_)
+                return {**shown(triage_open(ctx, s, code_param, "", _client(request))), tabs: gr.Tabs(selected="triage")}
+            return shown(triage_view(ctx, s))
 
         demo.load(on_load, sess, [*outs, tabs], api_name=False)
-        tab.select(lambda s: view(s), sess, outs, api_name=False)  # the chat may have moved the diagnosis on
+        tab.select(lambda s: shown(triage_view(ctx, s)), sess, outs, api_name=False)  # the chat may have moved the diagnosis on
     return tab
-
-
-def _rows(value) -> list[list[str]]:
-    """The grid's rows as lists of strings (gradio gives a DataFrame, a list, or a dict)."""
-    if value is None:
-        return []
-    if hasattr(value, "values") and hasattr(value, "columns"):
-        rows = value.values.tolist()
-    elif isinstance(value, dict):
-        rows = value.get("data", [])
-    else:
-        rows = value
-    return [["" if c is None else str(c).strip() for c in row] for row in rows if row and str(row[0] or "").strip()]
-
-
-def grid_rows(state: TriageState) -> list[list[str]]:
-    out = []
-    for it in state.items:
-        row = [it["name"]]
-        for f in GRID_FIELDS[1:]:
-            v = it.get(f, "")
-            row.append("・".join(v) if isinstance(v, list) else (v or ""))
-        out.append(row)
-    return out
-
-
-def grid_answers(name, industry, size, collab, rows: list[list[str]]) -> dict:
-    """The adviser's grid as an answers file (the same one the CLI takes)."""
-    items = []
-    for n, row in enumerate(rows, start=1):
-        item = {"name": row[0]}
-        for col, f in enumerate(GRID_FIELDS[1:], start=1):
-            v = row[col] if col < len(row) else ""
-            if not v:
-                continue
-            if f == "forms":  # 「電子データ・書面」: the form names it contains (人の知識・ノウハウ has a ・ of its own)
-                named = [form for form in FORMS if form in v] or forms_in(v) or ([UNKNOWN] if UNKNOWN in v else [])
-                if not named:
-                    raise TriageError(f"{n} 行目「態様」: 「{v[:20]}」を読み取れません（{'・'.join(FORMS)}、{UNKNOWN}）。")
-                item[f] = named
-            else:
-                item[f] = v
-        items.append(item)
-    firm = {"name": name or "", "industry": industry or UNKNOWN, "size": size or UNKNOWN, "collaboration": list(collab or []) or [UNKNOWN]}
-    answers = {"firm": firm, "items": items}
-
-    try:
-        validate_answers(answers)
-    except TriageError as exc:
-        # The schema names the field as items[2].damage: say which row and column of the grid that is.
-        text = str(exc)
-        for n in range(len(rows)):
-            for col, f in enumerate(GRID_FIELDS[1:], start=1):
-                text = text.replace(f"items[{n}].{f}", f"{n + 1} 行目「{GRID_COLUMNS[col]}」")
-        raise TriageError(text) from exc
-    return answers
 
 
 # -- 資料 --------------------------------------------------------------------------------------------------------------------
@@ -715,9 +415,9 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             staged = gr.State(None)
             publish = gr.Button("この内容で公開する", elem_id="admin-publish", visible=False)
             gr.Markdown("### 利用者の評価")
-            feedback = gr.Dataframe(headers=["id", "日時", "質問", "評価", "コメント", "引用"], interactive=False, datatype="str")
+            fb_table = gr.Dataframe(headers=["id", "日時", "質問", "評価", "コメント", "引用"], interactive=False, datatype="str")
             gr.Markdown("### 保存された相談")
-            consultations = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str")
+            saved = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str")
             gr.Markdown("### 記録の照会と操作の記録（直近）")
             audit = gr.Dataframe(headers=["日時", "操作", "相談コード", "結果", "接続元", "詳細"], interactive=False, datatype="str")
             with gr.Row():
@@ -751,9 +451,9 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             return [(r.ok ? '' : '⚠️ ') + (d.detail || ('ログインできません (' + r.status + ')')), ''];
         }"""
         logout_js = """async () => { await fetch('/admin/logout', {method: 'POST', credentials: 'same-origin'}); return 'ログアウトしました。'; }"""
-        login.click(None, password, [login_msg, password], js=login_js, api_name=False).then(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
-        logout.click(None, None, login_msg, js=logout_js, api_name=False).then(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
-        demo.load(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
+        login.click(None, password, [login_msg, password], js=login_js, api_name=False).then(check, None, [area, login, logout, fb_table, saved, audit], api_name=False)
+        logout.click(None, None, login_msg, js=logout_js, api_name=False).then(check, None, [area, login, logout, fb_table, saved, audit], api_name=False)
+        demo.load(check, None, [area, login, logout, fb_table, saved, audit], api_name=False)
 
         def on_add(path: str | None, doc_: str, version_: str, title_: str, request: gr.Request, progress_=gr.Progress()):
             if not is_admin(request):
@@ -791,20 +491,13 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
 
         add.click(on_add, [upload, doc, version, title], [readback, staged, publish], api_name=False, concurrency_limit=1)
         publish.click(on_publish, staged, [readback, staged, publish], api_name=False, concurrency_limit=1)
-        refresh.click(check, None, [area, login, logout, feedback, consultations, audit], api_name=False)
+        refresh.click(check, None, [area, login, logout, fb_table, saved, audit], api_name=False)
 
         def on_export(code_: str, request: gr.Request):
             if not is_admin(request):
                 return "⚠️ ログインしてください。"
-            try:
-                ctx.limiter.hit("lookup", client_of(request), ctx.limits.lookups_per_minute, what="記録の照会")
-                result = consultations(ctx, request, via="admin pdf").result_of(code_)
-            except (RateLimited, RecordError) as exc:
-                return f"⚠️ {html.escape(str(exc))}"
-            if result is None:
-                return "⚠️ この相談はまだ診断が終わっていません。"
-            url = ctx.downloads.offer(f"admin-{request.session_hash}", f"見極め診断_{result.code}.pdf", lambda: triage_report.pdf(result), result.code)
-            return download_link(url, "PDF を保存", "admin-export")
+            offered = admin_pdf(ctx, code_, _client(request), f"admin-{request.session_hash}")
+            return f"⚠️ {html.escape(offered.error)}" if offered.error else download_link(offered.url, "PDF を保存", "admin-export")
 
         export_code.submit(on_export, export_code, export_btn, api_name=False)
 

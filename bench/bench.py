@@ -50,7 +50,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusa
 WARM = """
 import json, resource, sys, time
 from assistant.config import Config
-from assistant.conversation import ChatState
+from assistant.conversation import ChatInput, ChatState
 from assistant.runtime import open_conversation
 qs = json.loads(sys.stdin.read())
 c = open_conversation(Config.from_env())
@@ -68,7 +68,7 @@ for _ in range(5):
             break
         options = turn.question.options
         t = time.perf_counter()
-        turn = c.reply(options[0] if options else "顧客図面、加工ノウハウ", [], turn.state, turn.session, chosen=bool(options))
+        turn = c.reply(ChatInput(options[0], "choose") if options else ChatInput("顧客図面、加工ノウハウ"), [], turn.state, turn.session)
         steps.append((time.perf_counter() - t) * 1000)
 print(json.dumps({"latencies_ms": lat, "triage_steps_ms": steps,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from assistant.asks import asked_term, asks_for, clause_answers
-from assistant.conversation import START_TRIAGE, ChatState, Conversation
+from assistant.conversation import ChatInput, ChatState, Conversation
 from assistant.intent import Cues, Evidence, IntentPolicy, route
 from assistant.textnorm import is_verbatim
 from conftest import ROOT
@@ -160,17 +160,29 @@ def test_a_triage_request_starts_the_diagnosis_and_a_side_question_is_answered_i
     assert turn.state.triage_active and turn.question.field == "name"
     state, session = turn.state, turn.session
     for value in ["架空工業", "金属加工", "6〜20人"]:
-        turn = conversation.reply(value, [], state, session, chosen=True)
+        turn = conversation.reply(ChatInput(value, "choose"), [], state, session)
         state, session = turn.state, turn.session
     assert turn.question.field == "collaboration"
     side = conversation.reply("見極めって何？", [], state, session)
     assert side.answer is not None and not side.answer.refused and side.question.field == "collaboration"  # carries on
     assert side.state.triage == state.triage
-    turn = conversation.reply("下請け・受託", [], state, session, chosen=True)
+    turn = conversation.reply(ChatInput("下請け・受託", "choose"), [], state, session)
     turn = conversation.reply("顧客図面、加工ノウハウ", [], turn.state, turn.session)
     assert turn.question.kind == "batch"
-    turn = conversation.reply("戻る", [], turn.state, turn.session)
+    turn = conversation.reply("戻る", [], turn.state, turn.session)  # typed
     assert turn.question.kind == "items"
+    turn = conversation.reply(ChatInput.option(ChatInput.BACK_VALUE), [], turn.state, turn.session)  # the quick reply
+    assert turn.question.field == "collaboration"
+    turn = conversation.reply(ChatInput.option(ChatInput.UNKNOWN_VALUE), [], turn.state, turn.session)
+    assert turn.question.kind == "items" and turn.session.state.firm["collaboration"] == ["わからない"]
+
+
+def test_the_diagnosis_button_starts_it_by_its_event_and_its_label_typed_is_a_question(conversation):
+    turn = conversation.reply(ChatInput.option(ChatInput.START_VALUE), [], ChatState())
+    assert turn.state.triage_active and turn.question.field == "name" and turn.answer is None
+    # The button's words as an answer are an answer: the text is never compared with the button's label.
+    named = conversation.reply(ChatInput(ChatInput.START_LABEL, "choose"), [], turn.state, turn.session)
+    assert named.session.state.firm["name"] == ChatInput.START_LABEL and named.question.field == "industry"
 
 
 def test_ask_json_carries_intent_advice_and_offer(home, assistant):

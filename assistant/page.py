@@ -1,0 +1,464 @@
+"""The page's handlers as plain functions: (context, session, inputs) -> a typed view.
+
+web.py lays out the components and has one adapter per tab that turns a view into component
+updates; nothing here imports gradio, so a handler is read and tested without a browser. A view
+says what the page shows, not how: the adapters render it (render.py, markup.py), so user and
+document text still reaches the page only as text.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from . import grid
+from .answer import Answer
+from .consultations import Consultations
+from .context import AppContext
+from .conversation import ChatInput, ChatState, Turn
+from .guard import QuestionError, validate_question
+from .index import IndexUnavailable
+from .limits import RateLimited
+from .markup import md_lines, md_text
+from .records import RecordError, RecordsUnavailable, comment_problem
+from .render import (
+    answer_markdown,
+    progress_note,
+    question_markdown,
+    quick_replies,
+    result_summary,
+    user_message,
+)
+from .triage import TriageError, TriageResult, TriageState
+from .triage import excel as triage_excel
+from .triage import report as triage_report
+from .triage.flow import UNKNOWN, Question
+from .triage.session import TriageSession
+
+HISTORY_TURNS = 6  # the turns a follow-up is read against
+
+
+# -- the browser session --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WebSession:
+    """What one browser remembers, shared by the chat and the 見極め診断 tab (a diagnosis begun in
+    one goes on in the other). ``id`` is drawn on first use (``with_id``): gradio copies the initial
+    value into every browser session, so an id drawn up front would be the same for all (#19)."""
+
+    id: str | None = None
+    triage: dict | None = None  # TriageState.to_dict()
+    code: str | None = None  # the saved consultation
+    secret: str | None = None  # its edit secret (None: opened read-only, or not saved yet)
+    readonly: bool = False
+    previous_code: str | None = None  # the consultation this one re-assesses
+    chat_active: bool = False  # the diagnosis is running in the chat
+    previous_intent: str | None = None  # the chat's last intent, for follow-ups
+
+    def with_id(self) -> WebSession:
+        return self if self.id else replace(self, id=uuid.uuid4().hex)
+
+    def fresh(self, **changes) -> WebSession:
+        """A new, empty session for the same browser (its limits and downloads stay its own)."""
+        return WebSession(id=self.with_id().id, **changes)
+
+    @property
+    def triage_state(self) -> TriageState:
+        return TriageState.from_dict(self.triage) if self.triage else TriageState()
+
+
+@dataclass(frozen=True)
+class Links:
+    """The download links of one finished diagnosis (each file is made when it is fetched)."""
+
+    md: str
+    pdf: str
+    xlsx: str
+
+
+# -- shared by both tabs --------------------------------------------------------------------------------------------
+def consultations(ctx: AppContext, client: str, via: str = "") -> Consultations:
+    """The consultation service for this client (RecordsUnavailable when there are no records)."""
+    return Consultations(ctx.require_records(), ctx.live.current().triage, client, via=via)
+
+
+def triage_session(ctx: AppContext, s: WebSession) -> TriageSession:
+    if ctx.records is None:
+        return TriageSession(ctx.live.current().triage, s.triage_state, s.code)
+    return Consultations(ctx.records, ctx.live.current().triage, "").session(s.triage_state, s.code, s.previous_code)
+
+
+def persist(ctx: AppContext, s: WebSession, session: TriageSession, client: str) -> tuple[WebSession, str]:
+    """Save the consultation (created on its first answer); returns the session and a note for the user."""
+    s = replace(s, triage=session.state.to_dict())
+    if s.readonly or not session.started:
+        return s, ""
+    try:
+        saved = consultations(ctx, client).save(session, ctx.live.current().corpus.version, s.code, s.secret)
+    except RecordsUnavailable as exc:
+        return s, f"⚠️ 記録を保存できません（{exc}）。診断は続けられますが、この画面を閉じると失われます。"
+    except RecordError as exc:
+        return s, f"⚠️ {exc}"
+    return replace(s, code=saved.code, secret=saved.secret), ""
+
+
+def export_links(ctx: AppContext, s: WebSession, result: TriageResult) -> Links:
+    """Links to the Markdown, PDF and Excel of a result, for this browser session only; the links
+    go when the record is deleted."""
+    sid = s.with_id().id
+    name = result.code or "未保存"
+    return Links(
+        ctx.downloads.offer(sid, f"見極め診断_{name}.md", lambda: triage_report.markdown(result), result.code),
+        ctx.downloads.offer(sid, f"見極め診断_{name}.pdf", lambda: triage_report.pdf(result, triage_report.standing_chart(result)), result.code),
+        ctx.downloads.offer(sid, f"見極め診断_{name}.xlsx", lambda: triage_excel.workbook(result), result.code),
+    )
+
+
+def code_note(s: WebSession) -> str:
+    """The share code and edit secret, as Markdown (both are the app's own characters, escaped anyway)."""
+    if not s.code:
+        return ""
+    note = f"相談コード **{md_text(s.code)}**（`?code={md_text(s.code)}` 付きのリンクで、誰でも**閲覧だけ**できます）。"
+    if s.secret:
+        note += f" 編集用の合言葉: **{md_text(s.secret)}**（控えておいてください。変更や削除に必要です。共有しないでください）"
+    elif s.readonly:
+        note += " いまは閲覧専用です。変更するには、編集用の合言葉を入力して開き直してください。"
+    return note
+
+
+# -- 相談チャット ----------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chat:
+    """The chat as the page holds it: the messages shown, the turns a follow-up reads, the answers kept."""
+
+    messages: list[dict] = field(default_factory=list)
+    turns: list[dict] = field(default_factory=list)
+    answers: list[dict] = field(default_factory=list)  # Answer.to_json(), for feedback and the export
+
+
+@dataclass(frozen=True)
+class ChatView:
+    session: WebSession
+    chat: Chat
+    sources: tuple[str, ...] | None = None  # the last answer's clause ids; None leaves them as they were
+    question: str | None = None  # the question box: None leaves it, "" clears it
+    export: str | None = None  # the conversation's download link; None leaves it
+    result: Links | None = None  # the diagnosis finished in this turn
+
+
+def capped_messages(messages: list | None, limits) -> list:
+    """The chat as the page sent it back, cut to what the app itself could have shown: the last messages only,
+    none longer than any answer the app writes (a client may send anything here)."""
+    kept = [m for m in list(messages or []) if isinstance(m, dict) and len(str(m.get("content", ""))) <= limits.chat_message_chars]
+    return kept[-limits.chat_messages:]
+
+
+def chat_turn(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, client: str) -> Iterator[ChatView]:
+    """One chat turn: a question, a quick reply or the diagnosis button. Yields the words of a language
+    model as they come (marked unverified), then the turn's view."""
+    chat = replace(chat, messages=capped_messages(chat.messages, ctx.limits))
+    s = s.with_id()
+    try:
+        ctx.limiter.hit("ask", s.id, ctx.limits.asks_per_minute, what="質問")
+        conv = ctx.live.current().conversation
+    except (RateLimited, IndexUnavailable) as exc:
+        yield _failed(s, chat, said, f"⚠️ {md_text(exc)}")
+        return
+    state = ChatState(s.triage, s.chat_active, s.previous_intent)
+    started = time.perf_counter()
+    try:
+        if said.action == "say" and not state.triage_active and conv.s.answerer.streams:
+            turn = yield from _streamed(conv, s, said, chat, state, ctx)
+        else:
+            turn = conv.reply(said, chat.turns[-HISTORY_TURNS:], state, triage_session(ctx, s))
+    except QuestionError as exc:
+        yield replace(_failed(s, chat, said, f"⚠️ {md_text(exc)}"), sources=(), question=said.text)
+        return
+    except Exception as exc:  # the user gets a message and keeps the chat; the error is counted
+        ctx.metrics.errors.labels("chat").inc()
+        yield _failed(s, chat, said, f"⚠️ 回答中にエラーが起きました（{type(exc).__name__}）。もう一度お試しください。")
+        return
+    if turn.answer is not None:
+        _count_answer(ctx, turn.answer, time.perf_counter() - started)
+    yield _after(ctx, s, said, chat, turn, client)
+
+
+def _failed(s: WebSession, chat: Chat, said: ChatInput, why: str) -> ChatView:
+    messages = chat.messages + [{"role": "user", "content": user_message(said.text)}, {"role": "assistant", "content": why}]
+    return ChatView(s, replace(chat, messages=messages))
+
+
+def _streamed(conv, s: WebSession, said: ChatInput, chat: Chat, state: ChatState, ctx: AppContext):
+    """A language model's words as they come, then the verified answer's turn (a diagnosis request is
+    answered by the conversation, which starts it)."""
+    q = validate_question(said.text, ctx.cfg.max_question_chars)
+    history = chat.turns[-HISTORY_TURNS:]
+    routing = conv.decide(q, history, state.previous_intent)
+    if routing.intent == "triage":
+        return conv.reply(said, history, state, triage_session(ctx, s))
+    partial, answer = "", None
+    shown = chat.messages + [{"role": "user", "content": user_message(q)}]
+    for event in conv.stream(q, history, state.previous_intent, routing):
+        if event.kind == "token":
+            partial += event.text
+            yield ChatView(s, replace(chat, messages=shown + [{"role": "assistant", "content": md_lines(partial) + "\n\n（生成中・未検証）"}]))
+        else:
+            answer = event.answer
+    return Turn(replace(state, previous_intent=answer.intent), answer=answer)
+
+
+def _count_answer(ctx: AppContext, answer: Answer, seconds: float) -> None:
+    ctx.record_answer_time(seconds)
+    ctx.metrics.answers.labels(answer.intent, "chat").inc()
+    if answer.refused:
+        ctx.metrics.refusals.labels(answer.refusal_reason or "").inc()
+
+
+def _after(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, turn: Turn, client: str) -> ChatView:
+    """The turn shown: the answer, what the diagnosis says next, the saved record, the download links."""
+    messages, turns, answers = chat.messages + [{"role": "user", "content": user_message(said.text)}], chat.turns, chat.answers
+    if (a := turn.answer) is not None:
+        reply = {"role": "assistant", "content": answer_markdown(a)}
+        if a.offer == "triage":
+            reply["options"] = [{"label": ChatInput.START_LABEL, "value": ChatInput.START_VALUE}]
+        messages.append(reply)
+        turns = turns + [{"role": "user", "content": a.question}, {"role": "assistant", "content": a.answer}]
+        answers = answers + [a.to_json()]
+    s = replace(s, chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
+    if turn.session is not None and turn.session.state.to_dict() != s.triage_state.to_dict():
+        s, note = persist(ctx, s, turn.session, client)
+        if note:
+            messages.append({"role": "assistant", "content": note})
+    if turn.notice:
+        messages.append({"role": "assistant", "content": md_text(turn.notice)})
+    links = None
+    if turn.finished and turn.session is not None:
+        result = replace(turn.session.result(), code=s.code)
+        ctx.metrics.triage_completions.labels("chat").inc()
+        links = export_links(ctx, s, result)
+        messages.append({"role": "assistant", "content": result_summary(result) + "\n\n" + code_note(s)})
+    elif turn.question is not None:
+        asked, left = turn.session.progress()
+        messages.append({"role": "assistant", "content": question_markdown(turn.question) + "\n\n" + progress_note(asked, left),
+                         "options": quick_replies(turn.question)})
+    kept = list(answers)  # the download always gives the conversation so far: one click saves it
+    export = ctx.downloads.offer(s.id, "相談の記録.md", lambda: conversation_markdown(kept), s.code)
+    sources = tuple(c["clause_id"] for c in answers[-1]["citations"]) if turn.answer is not None else ()
+    return ChatView(s, Chat(messages[-ctx.limits.chat_messages:], turns, answers), sources, "", export, links)
+
+
+def conversation_markdown(answers: list[dict]) -> str:
+    out = ["# 相談の記録（TICS Assistant）", "", f"作成日時: {time.strftime('%Y-%m-%d %H:%M')}", ""]
+    for a in answers:
+        out += [f"## 質問: {md_text(a['question'])}", "", md_lines(a["answer"]), ""]
+        out.append(f"文書バージョン: {md_text(a['corpus_version'])}\n")
+    return "\n".join(out)
+
+
+# -- 見極め診断 ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TriageView:
+    """The diagnosis as the tab shows it: the next question, or the finished result with its files."""
+
+    session: WebSession
+    notice: str = ""
+    unavailable: bool = False  # no index: only the notice changes
+    asked: int = 0
+    left: int | None = None
+    items: tuple[dict, ...] = ()  # the information named so far (the grid's rows, the items question's ticks)
+    question: Question | None = None
+    result: TriageResult | None = None
+    links: Links | None = None
+
+    @property
+    def editable(self) -> bool:
+        return not self.session.readonly
+
+
+@dataclass(frozen=True)
+class TriageForm:
+    """What the conversation mode's inputs hold when 次へ is pressed."""
+
+    choice: str | None = None
+    multi: tuple[str, ...] = ()
+    free: str = ""
+
+
+@dataclass(frozen=True)
+class ProgressForm:
+    measure: str | None
+    status: str = "todo"
+    owner: str = ""
+    due: str = ""
+    note: str = ""
+
+
+def triage_view(ctx: AppContext, s: WebSession, msg: str = "") -> TriageView:
+    try:
+        session = triage_session(ctx, s)
+    except IndexUnavailable as exc:
+        return TriageView(s, f"⚠️ {md_text(exc)}", unavailable=True)
+    notice = (f"⚠️ 記録を使えません: {md_text(ctx.records_error)}。診断はできますが保存されません。\n\n" if ctx.records is None else "") + msg
+    asked, left = session.progress()
+    view = TriageView(s, notice, asked=asked, left=left, items=tuple(session.state.items), question=session.question)
+    if session.question is not None:
+        return view
+    result = replace(session.result(), code=s.code)
+    return replace(view, result=result, links=export_links(ctx, s, result))
+
+
+def triage_step(ctx: AppContext, s: WebSession, client: str, change: Callable[[TriageSession], TriageSession]) -> TriageView:
+    """Apply a change to the diagnosis (an answer, going back…), save it, and show the next view."""
+    if s.readonly:
+        return triage_view(ctx, s, "⚠️ 閲覧専用です。変更するには、相談コードと編集用の合言葉を入力して開き直してください。")
+    s = s.with_id()
+    try:
+        ctx.limiter.hit("triage", s.id, ctx.limits.triage_steps_per_minute, what="診断の操作")
+        before = triage_session(ctx, s)
+        session = change(before)
+    except (TriageError, RateLimited, IndexUnavailable) as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    was_finished = bool(s.triage) and before.finished
+    s, note = persist(ctx, replace(s, chat_active=s.chat_active and not session.finished), session, client)
+    if session.finished and not was_finished:
+        ctx.metrics.triage_completions.labels("tab").inc()
+    return triage_view(ctx, s, note)
+
+
+def triage_next(ctx: AppContext, s: WebSession, form: TriageForm, client: str) -> TriageView:
+    """次へ: the inputs read as the answer the current question asks for."""
+    try:
+        q = triage_session(ctx, s).question
+    except IndexUnavailable as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    if q is None:
+        return triage_view(ctx, s)
+    value = answer_of(q, form)
+    if q.kind in ("choice", "multi", "batch", "forms") and not value:
+        return triage_view(ctx, s, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
+    return triage_step(ctx, s, client, lambda x: x.answer(value))
+
+
+def answer_of(q: Question, form: TriageForm):
+    """The answer a question's inputs give, by the question's kind."""
+    free, multi = form.free or "", list(form.multi or [])
+    if q.kind == "items":
+        return multi + [n for n in free.replace("、", ",").split(",") if n.strip()]
+    if q.kind == "forms":
+        return {"forms": multi, "location": free} if multi else free
+    if q.kind in ("multi", "batch"):
+        return multi or free
+    if q.kind == "choice":
+        return form.choice or free
+    return free
+
+
+def triage_open(ctx: AppContext, s: WebSession, code: str, secret: str, client: str) -> TriageView:
+    """Open a saved consultation by its code (read-only) or its code and edit secret."""
+    try:
+        ctx.limiter.hit("lookup", client, ctx.limits.lookups_per_minute, what="記録の照会")
+        opened = consultations(ctx, client).open(code, secret)
+    except (RateLimited, RecordError) as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    state = opened.session.state
+    s = replace(s, triage=state.to_dict(), code=opened.code, secret=opened.secret, readonly=opened.readonly,
+                previous_code=state.previous, chat_active=False)
+    return triage_view(ctx, s, "記録を開きました（閲覧専用）。" if opened.readonly else "記録を開きました。続きから回答でき、計画の進み具合も記録できます。")
+
+
+def triage_progress(ctx: AppContext, s: WebSession, form: ProgressForm, client: str) -> TriageView:
+    if not form.measure:
+        return triage_view(ctx, s, "⚠️ 進み具合を記録する対策を選んでください。")
+    return triage_step(ctx, s, client, lambda x: x.set_progress(form.measure, form.status or "todo", form.owner or "", form.due or "", form.note or ""))
+
+
+def triage_reassess(ctx: AppContext, s: WebSession, client: str) -> TriageView:
+    """Start a new diagnosis with this plan as the previous one (its progress is carried)."""
+    if not s.code or s.readonly:
+        return triage_view(ctx, s, "⚠️ 再診断は、保存した記録を編集できる状態で開いてから行えます。")
+    try:
+        session = triage_session(ctx, s).reassess()
+    except TriageError as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    fresh, note = persist(ctx, s.fresh(previous_code=s.code), session, client)
+    return triage_view(ctx, fresh, "前回の計画をもとに再診断を始めました。回答を一覧表か「戻る」で直すと、前回からの進み具合が結果に表示されます。" + (f" {note}" if note else ""))
+
+
+def triage_delete(ctx: AppContext, s: WebSession, confirmed: bool, client: str) -> TriageView:
+    if not confirmed:
+        return triage_view(ctx, s, "⚠️ 削除するには「この記録を削除してよい」にチェックを入れてください。")
+    if not s.code or s.readonly:
+        return triage_view(ctx, s, "⚠️ 削除には編集用の合言葉が必要です。")
+    try:
+        consultations(ctx, client).delete(s.code, s.secret)
+        ctx.withdraw_record(s.code)
+    except RecordError as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    return triage_view(ctx, s.fresh(), f"相談コード {md_text(s.code)} の記録を削除しました。")
+
+
+def progress_of(s: WebSession, measure_id: str | None) -> ProgressForm | None:
+    """The recorded progress of one measure (None: nothing picked, or no diagnosis)."""
+    if not measure_id or not s.triage:
+        return None
+    p = s.triage_state.progress.get(measure_id, {})
+    return ProgressForm(measure_id, p.get("status", "todo"), p.get("owner", ""), p.get("due", ""), p.get("note", ""))
+
+
+@dataclass(frozen=True)
+class GridForm:
+    """The grid mode's inputs: the firm, and one row per piece of information."""
+
+    name: str = ""
+    industry: str = UNKNOWN
+    size: str = UNKNOWN
+    collaboration: tuple[str, ...] = ()
+    rows: list = field(default_factory=list)
+
+
+def triage_grid(ctx: AppContext, s: WebSession, form: GridForm, client: str) -> TriageView:
+    """一覧表から結果を出す: the grid read as an answers file, taken in the conversation's order."""
+    try:
+        answers = grid.answers_of(form.name, form.industry, form.size, form.collaboration, grid.rows_of(form.rows))
+    except TriageError as exc:
+        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+    return triage_step(ctx, s, client, lambda x: x.from_answers(answers))
+
+
+def feedback(ctx: AppContext, s: WebSession, rating: str, comment: str, answers: list[dict]) -> tuple[str, str]:
+    """A rating of the last answer; returns (the message shown, what stays in the comment box)."""
+    if not answers:
+        return "まだ回答がありません。質問してから評価してください。", comment
+    last = answers[-1]
+    if (problem := comment_problem(comment)) is not None:  # the records refuse it too; said here before it counts against the limit
+        return f"⚠️ {md_text(problem)}", comment
+    try:
+        ctx.limiter.hit("feedback", s.with_id().id, ctx.limits.feedback_per_minute, what="評価の送信")
+        ctx.require_records().add_feedback(last["question"], last["answer"], rating, comment, [c["clause_id"] for c in last["citations"]],
+                                           last["corpus_version"], code=s.code)
+    except RateLimited as exc:
+        return f"⚠️ {md_text(exc)}", comment
+    except RecordError as exc:
+        return f"⚠️ 評価を保存できません（{md_text(exc)}）。", comment
+    return "評価を保存しました。ありがとうございます（評価は評価用データの改善に使います）。", ""
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A download offered, or why not."""
+
+    url: str | None = None
+    error: str = ""
+
+
+def admin_pdf(ctx: AppContext, code: str, client: str, owner: str) -> Offered:
+    """The PDF of a saved consultation for the admin (the lookup is limited and audited)."""
+    try:
+        ctx.limiter.hit("lookup", client, ctx.limits.lookups_per_minute, what="記録の照会")
+        result = consultations(ctx, client, via="admin pdf").result_of(code)
+    except (RateLimited, RecordError) as exc:
+        return Offered(error=str(exc))
+    if result is None:
+        return Offered(error="この相談はまだ診断が終わっていません。")
+    return Offered(ctx.downloads.offer(owner, f"見極め診断_{result.code}.pdf", lambda: triage_report.pdf(result), result.code))

@@ -1,0 +1,112 @@
+"""The page's handlers (page.py) called as plain functions, on a real context (the session's index,
+SQLite records): no browser and no gradio, the same code the page runs."""
+
+from dataclasses import replace
+
+import pytest
+from helpers import TRIAGE_STEPS
+
+from assistant.context import AppContext
+from assistant.conversation import ChatInput
+from assistant.page import (
+    Chat,
+    GridForm,
+    ProgressForm,
+    TriageForm,
+    WebSession,
+    admin_pdf,
+    chat_turn,
+    feedback,
+    triage_delete,
+    triage_grid,
+    triage_next,
+    triage_open,
+    triage_progress,
+    triage_view,
+)
+
+CLIENT = "192.0.2.10"
+
+
+@pytest.fixture()
+def ctx(cfg, assistant, tmp_path):
+    c = AppContext.open(replace(cfg, database_url=f"sqlite:///{tmp_path / 'records.db'}"), notify=lambda *_: None)  # records of its own
+    c.live.check()
+    return c
+
+
+def finish(ctx, firm: str = "架空ページ工業", item: str = "試作図面") -> WebSession:
+    s = WebSession()
+    for choice, multi, free in TRIAGE_STEPS:
+        view = triage_next(ctx, s, TriageForm(choice, tuple(multi or ()), (free or "").format(firm=firm, item=item)), CLIENT)
+        assert not view.notice.startswith("⚠️"), view.notice
+        s = view.session
+    return s
+
+
+def test_each_browser_session_draws_its_own_id():
+    a, b = WebSession().with_id(), WebSession().with_id()
+    assert a.id and b.id and a.id != b.id
+    assert a.with_id() is a and a.fresh().id == a.id and a.fresh(code="X").triage is None
+
+
+def test_a_diagnosis_through_the_handlers_is_saved_opened_read_only_and_deleted(ctx):
+    s = finish(ctx)
+    view = triage_view(ctx, s)
+    assert view.question is None and view.result is not None and s.code and s.secret
+    assert view.result.code == s.code and "試作図面" in view.result.must_protect
+    assert ctx.downloads.get(view.links.pdf.rsplit("/", 1)[1]).body().startswith(b"%PDF")
+
+    shared = triage_open(ctx, WebSession(), s.code, "", CLIENT)  # the share link: the code only
+    assert shared.session.readonly and shared.session.secret is None and shared.result is not None
+    measure = shared.result.measures[0].id
+    refused = triage_progress(ctx, shared.session, ProgressForm(measure, "done"), CLIENT)
+    assert "閲覧専用" in refused.notice and refused.result.progress_of(measure).status == "todo"
+
+    done = triage_progress(ctx, s, ProgressForm(measure, "done", "山田", "2027-01-31"), CLIENT)
+    assert done.result.progress_of(measure).status == "done"
+    assert triage_open(ctx, WebSession(), s.code, "", CLIENT).result.progress_of(measure).status == "done"  # saved
+
+    assert "チェック" in triage_delete(ctx, done.session, False, CLIENT).notice  # not confirmed: kept
+    gone = triage_delete(ctx, done.session, True, CLIENT)
+    assert "削除しました" in gone.notice and gone.session.code is None and gone.session.id == done.session.id
+    assert ctx.downloads.get(view.links.pdf.rsplit("/", 1)[1]) is None  # its links went with it
+    assert triage_open(ctx, WebSession(), s.code, "", CLIENT).notice.startswith("⚠️")
+
+
+def test_the_admin_pdf_of_a_saved_consultation(ctx):
+    """The admin's 「相談コード → PDF」 (it called a table instead of the consultation service before)."""
+    s = finish(ctx)
+    offered = admin_pdf(ctx, s.code, CLIENT, "admin-test")
+    assert not offered.error and ctx.downloads.get(offered.url.rsplit("/", 1)[1]).body().startswith(b"%PDF")
+    assert admin_pdf(ctx, "ZZZZZZZZ", CLIENT, "admin-test").error  # an unknown code says so
+
+
+def test_a_bad_grid_cell_names_its_row_and_column_and_keeps_the_session(ctx):
+    s = WebSession()
+    view = triage_grid(ctx, s, GridForm("架空工業", rows=[["顧客図面", "たぶん"] + [""] * 8]), CLIENT)
+    assert view.notice.startswith("⚠️") and "1 行目「秘密保持の義務」" in view.notice
+    assert view.session.code is None  # nothing saved
+
+
+def test_a_chat_question_and_its_feedback(ctx):
+    views = list(chat_turn(ctx, WebSession(), ChatInput("保険や準備金は必要？"), Chat(), CLIENT))
+    v = views[-1]
+    assert v.chat.messages[-2]["role"] == "user" and v.chat.messages[-1]["role"] == "assistant"
+    assert v.sources and v.sources[0].startswith("指針") and v.question == "" and v.export.startswith("/download/")
+    assert len(v.chat.answers) == 1 and v.chat.turns[-1]["role"] == "assistant"
+    said, kept = feedback(ctx, v.session, "good", "わかりやすい", v.chat.answers)
+    assert "保存しました" in said and kept == ""
+    assert ctx.records.list_feedback()[0]["rating"] == "good"
+
+
+def test_the_diagnosis_button_in_the_chat_asks_the_first_question(ctx):
+    v = list(chat_turn(ctx, WebSession(), ChatInput.option(ChatInput.START_VALUE), Chat(), CLIENT))[-1]
+    options = v.chat.messages[-1]["options"]
+    assert v.session.chat_active and any(o["value"] == ChatInput.BACK_VALUE for o in options)
+    assert v.chat.messages[-3]["content"] == ChatInput.START_LABEL  # the user's turn shows what they pressed
+
+
+def test_an_empty_question_keeps_what_was_typed(ctx):
+    v = list(chat_turn(ctx, WebSession(), ChatInput("   "), Chat(), CLIENT))[-1]
+    assert "質問が空です" in v.chat.messages[-1]["content"] and v.question == "   " and v.sources == ()
