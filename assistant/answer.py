@@ -40,8 +40,8 @@ class Citation:
     quote: str
 
 
-@dataclass
-class Answer:
+@dataclass(frozen=True)
+class Answer:  # frozen: a step that changes an answer makes a new one (dataclasses.replace)
     question: str
     answer: str
     refused: bool

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -28,8 +29,6 @@ def _config(embedder: str | None, retrieval: str | None, llm: dict | None = None
         overrides["retrieval"] = RetrievalConfig(mode=retrieval)
     cfg = Config.from_env(**overrides)
     if llm and any(llm.values()):
-        from dataclasses import replace
-
         from .config import LLMConfig
 
         current = cfg.llm
@@ -366,9 +365,8 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
                 click.echo(f"もう一度お願いします: {exc}")
                 continue
             code, secret = _save(service, session, code, secret, corpus_.version)
-    result = session.result()
     code, secret = _save(service, session, code, secret, corpus_.version)
-    result.code = code
+    result = replace(session.result(), code=code)
     try:
         _write_exports(result, md, pdf, xlsx)
     except OSError as exc:

@@ -8,7 +8,7 @@ Authorisation is the records' own (the edit secret, or ``admin`` for the operato
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .records import RecordError, Records
@@ -89,7 +89,7 @@ class Consultations:
         saved = self.records.load_consultation(code)
         result = self._result(saved)
         if result is not None:
-            result.code = saved.code
+            result = replace(result, code=saved.code)
             self.records.log("export", saved.code, True, self.actor, self.via or "export")
         return result
 

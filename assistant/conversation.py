@@ -194,7 +194,7 @@ class Conversation:
                         # product's advice helps where a quote cannot (「うちは町工場です。何から？」).
                         event = Event("final", answer=self.action(q, r))
                     else:
-                        a.intent = "documents"
+                        event = Event("final", answer=replace(a, intent="documents"))
                 yield event
             return
         if intent == "action":

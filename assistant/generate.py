@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from dataclasses import replace
 from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -77,9 +78,8 @@ class LLMAnswerer:
             quote = v.quotes.get(cid) or next(iter(split_sentences(clause.text)), clause.text)
             citations.append(Citation(cid, clause.doc, quote))
         note = f"\n\n（{len(v.dropped)} 文は出典がないため表示していません）" if v.dropped else ""
-        a = Answer(extractive.question, v.text + note, False, citations, extractive.retrieved, extractive.corpus_version)
-        a.generator, a.fallback_reason, a.dropped = "llm", None, v.dropped
-        return a
+        return Answer(extractive.question, v.text + note, False, citations, extractive.retrieved, extractive.corpus_version,
+                      generator="llm", fallback_reason=None, dropped=v.dropped)
 
     # -- public ----------------------------------------------------------------------
     streams = True
@@ -104,7 +104,7 @@ class LLMAnswerer:
         standalone = self.rewrite(q, history)
         if standalone != q:
             r = retrieve(self.assistant.index, standalone, self.assistant.cfg.retrieval, [], self.assistant.glossary.expanded)
-            extractive.retrieved = self.assistant.retrieved_rows(r)
+            extractive = replace(extractive, retrieved=self.assistant.retrieved_rows(r))
         ids = self._context(extractive)
         messages = self._messages(q, ids)
         chunks: list[str] = []
@@ -132,8 +132,7 @@ class LLMAnswerer:
 
 def _as_extractive(a: Answer, reason: str | None = None) -> Answer:
     """Mark the extractive answer as what is shown, and why the model's was not (None: no fallback)."""
-    a.generator, a.fallback_reason = "extractive", reason
-    return a
+    return replace(a, generator="extractive", fallback_reason=reason)
 
 
 class FallbackAnswerer:

@@ -128,8 +128,8 @@ class MinimumSet:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class TriageResult:
+@dataclass(frozen=True)
+class TriageResult:  # frozen: the saved code is set by replace(), so no caller changes another's result
     firm: dict
     items: list[ItemResult]
     minimum_set: MinimumSet

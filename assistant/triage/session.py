@@ -116,9 +116,7 @@ class TriageSession:
             raise TriageError("診断はまだ終わっていません。")
         corpus = self.services.corpus()
         mapping, warnings = self.services.measure_map(corpus)
-        r = build_result(self.state, corpus, self.services.flow, self.services.catalogue, mapping, self.previous, warnings)
-        r.code = self.code
-        return r
+        return replace(build_result(self.state, corpus, self.services.flow, self.services.catalogue, mapping, self.previous, warnings), code=self.code)
 
     def reassess(self) -> "TriageSession":
         """A new consultation that starts from this one's answers and progress, compared against it."""
