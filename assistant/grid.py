@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .triage import TriageError
 from .triage.flow import FORMS, UNKNOWN, forms_in
-from .triage.result import validate_answers
+from .triage.result import AnswersError, validate_answers
 
 COLUMNS = ["情報", "秘密保持の義務", "法令上の管理対象", "公開済み・再現容易", "競争力の源泉", "漏えい時の損害", "態様", "保管場所", "利用できる人", "社外に渡す"]
 FIELDS = [None, "confidential_obligation", "legal_control", "public", "competitive", "damage", "forms", "location", "access", "goes_outside"]
@@ -68,11 +68,20 @@ def answers_of(name, industry, size, collab, rows: list[list[str]]) -> dict:
     answers = {"firm": firm, "items": items}
     try:
         validate_answers(answers)
-    except TriageError as exc:
-        # The schema names the field as items[2].damage: say which row and column of the grid that is.
-        text = str(exc)
-        for n in range(len(rows)):
-            for col, f in enumerate(FIELDS[1:], start=1):
-                text = text.replace(f"items[{n}].{f}", f"{n + 1} 行目「{COLUMNS[col]}」")
-        raise TriageError(text) from exc
+    except AnswersError as exc:
+        raise TriageError(f"{where(exc.path)}: {exc.problem}。") from exc
     return answers
+
+
+FIRM_LABELS = {"name": "会社名", "industry": "業種", "size": "従業員", "collaboration": "他社や社外の人との関わり"}
+
+
+def where(path: tuple) -> str:
+    """A place in the answers file, said as the grid shows it (row and column), not as a JSON path."""
+    if len(path) >= 3 and path[0] == "items" and isinstance(path[1], int) and path[2] in FIELDS:
+        return f"一覧表の {path[1] + 1} 行目「{COLUMNS[FIELDS.index(path[2])]}」"
+    if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
+        return f"一覧表の {path[1] + 1} 行目"
+    if len(path) >= 2 and path[0] == "firm":
+        return f"会社の「{FIRM_LABELS.get(path[1], path[1])}」"
+    return "一覧表"

@@ -270,6 +270,8 @@ class TriageView:
     question: Question | None = None
     result: TriageResult | None = None
     links: Links | None = None
+    refused: bool = False  # the step was refused: nothing changed (the notice says why and what to do)
+    keep_grid: bool = False  # the grid keeps what the adviser typed (a refused grid is shown as it was sent)
 
     @property
     def editable(self) -> bool:
@@ -308,17 +310,22 @@ def triage_view(ctx: AppContext, s: WebSession, msg: str = "") -> TriageView:
     return replace(view, result=result, links=export_links(ctx, s, result))
 
 
+def refused(ctx: AppContext, s: WebSession, why: str) -> TriageView:
+    """The view unchanged, with why the step was refused (Markdown: escape user text before)."""
+    return replace(triage_view(ctx, s, f"⚠️ {why}"), refused=True)
+
+
 def triage_step(ctx: AppContext, s: WebSession, client: str, change: Callable[[TriageSession], TriageSession]) -> TriageView:
     """Apply a change to the diagnosis (an answer, going back…), save it, and show the next view."""
     if s.readonly:
-        return triage_view(ctx, s, "⚠️ 閲覧専用です。変更するには、相談コードと編集用の合言葉を入力して開き直してください。")
+        return refused(ctx, s, "閲覧専用です。変更するには、相談コードと編集用の合言葉を入力して開き直してください。")
     s = s.with_id()
     try:
         ctx.limiter.hit("triage", s.id, ctx.limits.triage_steps_per_minute, what="診断の操作")
         before = triage_session(ctx, s)
         session = change(before)
     except (TriageError, RateLimited, IndexUnavailable) as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+        return refused(ctx, s, md_text(exc))
     was_finished = bool(s.triage) and before.finished
     s, note = persist(ctx, replace(s, chat_active=s.chat_active and not session.finished), session, client)
     if session.finished and not was_finished:
@@ -331,12 +338,12 @@ def triage_next(ctx: AppContext, s: WebSession, form: TriageForm, client: str) -
     try:
         q = triage_session(ctx, s).question
     except IndexUnavailable as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+        return refused(ctx, s, md_text(exc))
     if q is None:
         return triage_view(ctx, s)
     value = answer_of(q, form)
     if q.kind in ("choice", "multi", "batch", "forms") and not value:
-        return triage_view(ctx, s, "⚠️ 選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
+        return refused(ctx, s, "選択肢を選ぶか、自由記述で答えてください（「わからない」も選べます）。")
     return triage_step(ctx, s, client, lambda x: x.answer(value))
 
 
@@ -360,7 +367,7 @@ def triage_open(ctx: AppContext, s: WebSession, code: str, secret: str, client: 
         ctx.limiter.hit("lookup", client, ctx.limits.lookups_per_minute, what="記録の照会")
         opened = consultations(ctx, client).open(code, secret)
     except (RateLimited, RecordError) as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+        return refused(ctx, s, md_text(exc))
     state = opened.session.state
     s = replace(s, triage=state.to_dict(), code=opened.code, secret=opened.secret, readonly=opened.readonly,
                 previous_code=state.previous, chat_active=False)
@@ -369,32 +376,32 @@ def triage_open(ctx: AppContext, s: WebSession, code: str, secret: str, client: 
 
 def triage_progress(ctx: AppContext, s: WebSession, form: ProgressForm, client: str) -> TriageView:
     if not form.measure:
-        return triage_view(ctx, s, "⚠️ 進み具合を記録する対策を選んでください。")
+        return refused(ctx, s, "進み具合を記録する対策を選んでください。")
     return triage_step(ctx, s, client, lambda x: x.set_progress(form.measure, form.status or "todo", form.owner or "", form.due or "", form.note or ""))
 
 
 def triage_reassess(ctx: AppContext, s: WebSession, client: str) -> TriageView:
     """Start a new diagnosis with this plan as the previous one (its progress is carried)."""
     if not s.code or s.readonly:
-        return triage_view(ctx, s, "⚠️ 再診断は、保存した記録を編集できる状態で開いてから行えます。")
+        return refused(ctx, s, "再診断は、保存した記録を編集できる状態で開いてから行えます。")
     try:
         session = triage_session(ctx, s).reassess()
     except TriageError as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+        return refused(ctx, s, md_text(exc))
     fresh, note = persist(ctx, s.fresh(previous_code=s.code), session, client)
     return triage_view(ctx, fresh, "前回の計画をもとに再診断を始めました。回答を一覧表か「戻る」で直すと、前回からの進み具合が結果に表示されます。" + (f" {note}" if note else ""))
 
 
 def triage_delete(ctx: AppContext, s: WebSession, confirmed: bool, client: str) -> TriageView:
     if not confirmed:
-        return triage_view(ctx, s, "⚠️ 削除するには「この記録を削除してよい」にチェックを入れてください。")
+        return refused(ctx, s, "削除するには「この記録を削除してよい」にチェックを入れてください。")
     if not s.code or s.readonly:
-        return triage_view(ctx, s, "⚠️ 削除には編集用の合言葉が必要です。")
+        return refused(ctx, s, "削除には編集用の合言葉が必要です。")
     try:
         consultations(ctx, client).delete(s.code, s.secret)
         ctx.withdraw_record(s.code)
     except RecordError as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
+        return refused(ctx, s, md_text(exc))
     return triage_view(ctx, s.fresh(), f"相談コード {md_text(s.code)} の記録を削除しました。")
 
 
@@ -418,12 +425,17 @@ class GridForm:
 
 
 def triage_grid(ctx: AppContext, s: WebSession, form: GridForm, client: str) -> TriageView:
-    """一覧表から結果を出す: the grid read as an answers file, taken in the conversation's order."""
+    """一覧表から結果を出す: the grid read as an answers file, taken in the conversation's order. A grid
+    that cannot be read is refused with every cell kept, so the adviser corrects one cell, not twenty."""
+    rows = grid.rows_of(form.rows)
+    if not rows:
+        return replace(refused(ctx, s, "一覧表に情報がありません。「情報の名前」を入力して「表を作る」を押し、表を埋めてから結果を出してください。"), keep_grid=True)
     try:
-        answers = grid.answers_of(form.name, form.industry, form.size, form.collaboration, grid.rows_of(form.rows))
+        answers = grid.answers_of(form.name, form.industry, form.size, form.collaboration, rows)
     except TriageError as exc:
-        return triage_view(ctx, s, f"⚠️ {md_text(exc)}")
-    return triage_step(ctx, s, client, lambda x: x.from_answers(answers))
+        return replace(refused(ctx, s, md_text(exc)), keep_grid=True)
+    view = triage_step(ctx, s, client, lambda x: x.from_answers(answers))
+    return replace(view, keep_grid=True) if view.refused else view
 
 
 def feedback(ctx: AppContext, s: WebSession, rating: str, comment: str, answers: list[dict]) -> tuple[str, str]:

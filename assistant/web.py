@@ -247,6 +247,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                 table = gr.Dataframe(headers=grid.COLUMNS, datatype="str", column_count=len(grid.COLUMNS), interactive=True, static_columns=[0],
                                      elem_id="grid", label="情報ごとの回答（セルをクリックして入力）", wrap=True)
                 grid_submit = gr.Button("一覧表から結果を出す", variant="primary", elem_id="grid-submit")
+                grid_note = gr.Markdown(elem_id="grid-message")  # beside the button: what is wrong in the grid
         with gr.Column(visible=False, elem_id="triage-result") as result_box:
             result_md = gr.Markdown(elem_id="triage-result-md")
             chart = gr.HTML(label="御社の現状", elem_id="triage-chart")
@@ -270,13 +271,16 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
-                md_file, pdf_file, xlsx_file, pick, progress_box, table]
+                md_file, pdf_file, xlsx_file, pick, progress_box, table, grid_note]
 
         def shown(v: TriageView) -> dict:
             """One diagnosis view as component updates."""
             if v.unavailable:
                 return {message: v.notice}
-            base = {sess: v.session, code_md: code_note(v.session), message: v.notice, bar: progress_html(v.asked, v.left), table: grid.rows_for(v.items)}
+            base = {sess: v.session, code_md: code_note(v.session), bar: progress_html(v.asked, v.left),
+                    message: "" if v.keep_grid and v.refused else v.notice, grid_note: v.notice if v.keep_grid and v.refused else ""}
+            if not v.keep_grid:
+                base[table] = grid.rows_for(v.items)
             return base | (finished(v) if v.result is not None else asking(v))
 
         def finished(v: TriageView) -> dict:
@@ -339,7 +343,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             except TriageError as exc:
                 return gr.update(), f"⚠️ {md_text(exc)}"
 
-        grid_make.click(on_grid_make, [grid_items, table], [table, message], api_name=False)
+        grid_make.click(on_grid_make, [grid_items, table], [table, grid_note], api_name=False)
 
         def on_load(s: WebSession, request: gr.Request):
             # One handler opens the record and switches to this tab: when the tab switch came from a

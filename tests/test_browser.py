@@ -234,6 +234,41 @@ def test_the_adviser_grid_gives_the_same_result_as_the_conversation(browser, ser
     context.close()
 
 
+def set_cell(pg, r: int, c: int, text: str) -> None:
+    pg.keyboard.press("Escape")
+    pg.locator(f"#grid [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})
+    box = pg.locator(f"#grid [data-testid=cell-{r}-{c}] textarea, #grid [data-testid=cell-{r}-{c}] input").first
+    box.wait_for(timeout=10000)
+    box.fill(text)
+    box.press("Enter")
+    pg.wait_for_function("([r, c, t]) => document.querySelector(`#grid [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[r, c, text], timeout=10000)
+
+
+def test_a_grid_with_a_bad_cell_keeps_every_input_and_saves_nothing(browser, server):
+    """#22: one bad cell used to empty all the cells (and a second click saved an empty record)."""
+    context, pg = new_page(browser, server)
+    pg.get_by_role("tab", name="見極め診断").click()
+    wait_question(pg, "会社名")
+    pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    pg.click("#grid-submit")  # an empty grid
+    pg.wait_for_function("() => document.querySelector('#grid-message')?.innerText.includes('情報がありません')", timeout=30000)
+    fill_grid(pg)
+    set_cell(pg, 0, 1, "あり")  # not one of はい／いいえ／わからない
+    pg.click("#grid-submit")
+    pg.wait_for_function("() => document.querySelector('#grid-message')?.innerText.includes('1 行目「秘密保持の義務」')", timeout=60000)
+    cell = lambda r, c: pg.inner_text(f"#grid [data-testid=cell-{r}-{c}]")
+    assert "あり" in cell(0, 1) and "電子データ・書面" in cell(0, 6) and "人の知識・ノウハウ" in cell(1, 6) and "小" in cell(2, 5)
+    assert "回答ファイル" not in pg.inner_text("#grid-message")  # it speaks of the grid
+    assert "相談コード" not in pg.inner_text("#triage-code")  # nothing was saved
+    pg.screenshot(path=str(SHOTS / "07b-triage-grid-bad-cell.png"), full_page=True)
+    set_cell(pg, 0, 1, "はい")
+    pg.click("#grid-submit")
+    pg.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('最初の計画')", timeout=60000)
+    assert "相談コード" in pg.inner_text("#triage-code") and pg.inner_text("#grid-message").strip() == ""
+    assert pg.outside == []
+    context.close()
+
+
 def chat_reply(pg, text: str, expect: str) -> None:
     before = pg.locator("#chat .message").count()
     pg.fill("#question textarea", text)

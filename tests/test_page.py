@@ -85,8 +85,12 @@ def test_the_admin_pdf_of_a_saved_consultation(ctx):
 def test_a_bad_grid_cell_names_its_row_and_column_and_keeps_the_session(ctx):
     s = WebSession()
     view = triage_grid(ctx, s, GridForm("架空工業", rows=[["顧客図面", "たぶん"] + [""] * 8]), CLIENT)
-    assert view.notice.startswith("⚠️") and "1 行目「秘密保持の義務」" in view.notice
+    assert view.refused and view.keep_grid and "一覧表の 1 行目「秘密保持の義務」" in view.notice and "回答ファイル" not in view.notice
     assert view.session.code is None  # nothing saved
+    empty = triage_grid(ctx, s, GridForm("架空工業", rows=[]), CLIENT)
+    assert empty.refused and empty.keep_grid and "情報がありません" in empty.notice and empty.session.code is None
+    good = triage_grid(ctx, s, GridForm("架空工業", rows=[["顧客図面", "はい"] + [""] * 8]), CLIENT)
+    assert not good.refused and not good.keep_grid and good.result is not None and good.session.code  # saved
 
 
 def test_a_chat_question_and_its_feedback(ctx):

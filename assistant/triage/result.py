@@ -26,6 +26,16 @@ MAX_OWNER_CHARS = 60
 
 
 # -- answers files and the adviser's grid ---------------------------------------------------------
+class AnswersError(TriageError):
+    """An answers file (or the grid) that does not fit: where (the JSON path) and what is wrong, so the
+    grid can name its row and column and the CLI the field, each in its own words."""
+
+    def __init__(self, path: tuple, problem: str):
+        self.path, self.problem = path, problem
+        where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path)) or "（ファイル全体）"
+        super().__init__(f"回答ファイルの {where} が不正です: {problem}")
+
+
 def validate_answers(answers: object) -> None:
     """Check an answers file (or grid) against the JSON Schema; the error names the field."""
     import jsonschema
@@ -34,12 +44,10 @@ def validate_answers(answers: object) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(answers), key=lambda e: list(e.absolute_path))
     if errors:
-        e = errors[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(e.absolute_path)) or "（ファイル全体）"
-        raise TriageError(f"回答ファイルの {where} が不正です: {_schema_message(e)}")
+        raise AnswersError(tuple(errors[0].absolute_path), _schema_message(errors[0]))
     names = [it["name"] for it in answers["items"]]
     if len(set(names)) != len(names):
-        raise TriageError("回答ファイルの items に同じ name が複数あります。情報ごとに別の名前を付けてください。")
+        raise AnswersError(("items",), "同じ name が複数あります。情報ごとに別の名前を付けてください")
 
 
 def _schema_message(e) -> str:
