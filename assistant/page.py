@@ -377,7 +377,13 @@ def triage_open(ctx: AppContext, s: WebSession, code: str, secret: str, client: 
 def triage_progress(ctx: AppContext, s: WebSession, form: ProgressForm, client: str) -> TriageView:
     if not form.measure:
         return refused(ctx, s, "進み具合を記録する対策を選んでください。")
-    return triage_step(ctx, s, client, lambda x: x.set_progress(form.measure, form.status or "todo", form.owner or "", form.due or "", form.note or ""))
+    view = triage_step(ctx, s, client, lambda x: x.set_progress(form.measure, form.status or "todo", form.owner or "", form.due or "", form.note or ""))
+    if view.refused or view.result is None:
+        return view
+    p, title = view.result.progress_of(form.measure), next((m.title for m in view.result.measures if m.id == form.measure), "")
+    # The owner is the user's text (escaped); the label and the normalised date are the app's own.
+    said = "、".join(x for x in (p.label, p.owner and f"担当 {md_text(p.owner)}", p.due and f"期限 {p.due}") if x)
+    return replace(view, notice=(view.notice + "\n\n" if view.notice else "") + f"✅ 保存しました: {md_text(form.measure)} {md_text(title)}（{said}）")
 
 
 def triage_reassess(ctx: AppContext, s: WebSession, client: str) -> TriageView:

@@ -262,7 +262,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     status = gr.Radio(label="状態", choices=PROGRESS_CHOICES, value="todo", elem_id="progress-status", scale=3)
                 with gr.Row():
                     owner = gr.Textbox(label="担当者", max_length=60, elem_id="progress-owner")
-                    due = gr.Textbox(label="期限（YYYY-MM-DD）", max_length=10, elem_id="progress-due")
+                    due = gr.Textbox(label="期限（例: 2027-02-28、2/28、2月末、来月末）", max_length=20, elem_id="progress-due")
                     note = gr.Textbox(label="メモ", max_length=500, elem_id="progress-note")
                 save_progress = gr.Button("進み具合を保存", elem_id="progress-save")
                 with gr.Row():

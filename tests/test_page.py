@@ -63,8 +63,12 @@ def test_a_diagnosis_through_the_handlers_is_saved_opened_read_only_and_deleted(
     refused = triage_progress(ctx, shared.session, ProgressForm(measure, "done"), CLIENT)
     assert "閲覧専用" in refused.notice and refused.result.progress_of(measure).status == "todo"
 
-    done = triage_progress(ctx, s, ProgressForm(measure, "done", "山田", "2027-01-31"), CLIENT)
-    assert done.result.progress_of(measure).status == "done"
+    done = triage_progress(ctx, s, ProgressForm(measure, "done", "山田", "2027/1/31"), CLIENT)
+    p = done.result.progress_of(measure)
+    assert (p.status, p.owner, p.due) == ("done", "山田", "2027-01-31")  # the date as typed, stored as a date
+    assert "保存しました" in done.notice and "完了" in done.notice and "2027-01-31" in done.notice
+    bad = triage_progress(ctx, done.session, ProgressForm(measure, "done", "山田", "そのうち"), CLIENT)
+    assert bad.refused and "来月末" in bad.notice and bad.result.progress_of(measure).due == "2027-01-31"  # kept
     assert triage_open(ctx, WebSession(), s.code, "", CLIENT).result.progress_of(measure).status == "done"  # saved
 
     assert "チェック" in triage_delete(ctx, done.session, False, CLIENT).notice  # not confirmed: kept

@@ -289,7 +289,7 @@ def test_progress_is_saved_and_reloaded_and_compared_on_reassessment(tmp_path):
     session = TriageSession(services).from_answers({"firm": {"size": "6〜20人"}, "items": [{"name": "図面", "forms": ["書面"], "damage": "大"}]})
     first = session.result().measures[0].id
     session = session.set_progress(first, "done", "社長", "2026-12-31", "済み")
-    with pytest.raises(TriageError, match="年-月-日"):
+    with pytest.raises(TriageError, match="来月末 のように"):  # a month, not a day
         session.set_progress(first, "done", due="来月")
     code, secret = records.create_consultation(session.state.to_dict(), session.result().to_dict(), CORPUS.version)
     saved = records.load_consultation(code)

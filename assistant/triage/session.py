@@ -7,16 +7,27 @@ runtime.py). Saving is the records' job; a session only says what to save.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from ..corpus import Corpus
 from ..textnorm import strip_invisible
 from .catalogue import MEASURE_MAP_FILE, Catalogue, load_measure_map
-from .flow import Flow, Question, TriageError, TriageState, answer, back, next_question, progress
-from .model import PROGRESS_STATUSES, Progress, TriageResult, valid_due
+from .dates import normalise_due
+from .flow import (
+    Flow,
+    Question,
+    TriageError,
+    TriageState,
+    answer,
+    back,
+    next_question,
+    progress,
+)
+from .model import PROGRESS_STATUSES, Progress, TriageResult
 from .result import MAX_NOTE_CHARS, MAX_OWNER_CHARS, build_result, state_from_answers
 
 Reader = Callable[[Question, str], object]
@@ -31,7 +42,7 @@ class TriageServices:
     reader: Reader | None = None  # a language model's reading of free text, when configured
 
     @classmethod
-    def load(cls, corpus: Callable[[], Corpus], home: Path | None = None, reader: Reader | None = None) -> "TriageServices":
+    def load(cls, corpus: Callable[[], Corpus], home: Path | None = None, reader: Reader | None = None) -> TriageServices:
         return cls(Flow.load(), Catalogue.load(), corpus, home, reader)
 
     def measure_map(self, corpus: Corpus) -> tuple[dict[str, list[str]], list[str]]:
@@ -63,20 +74,20 @@ class TriageSession:
     def progress(self) -> tuple[int, int | None]:
         return progress(self.state, self.services.flow)
 
-    def answer(self, value) -> "TriageSession":
+    def answer(self, value) -> TriageSession:
         """A new session with the answer applied; TriageError (Japanese, names the field) when it cannot be read."""
         return replace(self, state=answer(self.state, self.services.flow, value, self.services.reader))
 
-    def unknown(self) -> "TriageSession":
+    def unknown(self) -> TriageSession:
         q = self.question
         if q is None:
             raise TriageError("診断はすでに完了しています。")
         return self.answer([] if q.kind == "items" else "わからない")
 
-    def back(self) -> "TriageSession":
+    def back(self) -> TriageSession:
         return replace(self, state=back(self.state, self.services.flow))
 
-    def from_answers(self, answers: dict) -> "TriageSession":
+    def from_answers(self, answers: dict) -> TriageSession:
         """The adviser's grid or an answers file: the same flow, so the same result and record."""
         data = dict(answers)
         data.setdefault("progress", self.state.progress)
@@ -85,16 +96,15 @@ class TriageSession:
         return replace(self, state=state_from_answers(data, self.services.flow))
 
     # -- progress on the plan --------------------------------------------------------------
-    def set_progress(self, measure_id: str, status: str, owner: str = "", due: str = "", note: str = "") -> "TriageSession":
+    def set_progress(self, measure_id: str, status: str, owner: str = "", due: str = "", note: str = "", today: dt.date | None = None) -> TriageSession:
         if not self.finished:
             raise TriageError("計画は診断が終わってから記録できます。")
         if measure_id not in {m.id for m in self.result().measures}:
             raise TriageError(f"対策 {measure_id} はこの計画にありません。")
         if status not in PROGRESS_STATUSES:
             raise TriageError(f"状態は {'、'.join(PROGRESS_STATUSES)} のいずれかです。")
-        owner, note, due = strip_invisible(owner).strip(), strip_invisible(note).strip(), due.strip()
-        if due and not valid_due(due):
-            raise TriageError("期限は 2026-12-31 のように年-月-日で入力してください。")
+        owner, note = strip_invisible(owner).strip(), strip_invisible(note).strip()
+        due = normalise_due(strip_invisible(due), today)  # 2026/2/28, 2月末, 来月末… stored as YYYY-MM-DD
         if len(owner) > MAX_OWNER_CHARS or len(note) > MAX_NOTE_CHARS:
             raise TriageError(f"担当者は {MAX_OWNER_CHARS} 文字、メモは {MAX_NOTE_CHARS} 文字までです。")
         state = TriageState.from_dict(self.state.to_dict())
@@ -118,7 +128,7 @@ class TriageSession:
         mapping, warnings = self.services.measure_map(corpus)
         return replace(build_result(self.state, corpus, self.services.flow, self.services.catalogue, mapping, self.previous, warnings), code=self.code)
 
-    def reassess(self) -> "TriageSession":
+    def reassess(self) -> TriageSession:
         """A new consultation that starts from this one's answers and progress, compared against it."""
         earlier = self.result()
         state = TriageState.from_dict(self.state.to_dict())
