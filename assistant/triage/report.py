@@ -44,8 +44,9 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
         "- 文書の版: " + md_text("、".join(f"{d} {v}" for d, v in r.documents.items())),
         f"- 質問の数: {r.questions_asked} 問",
         "", f"> {r.advice_label}", "",
-        "## 1. 確実に守るべき技術等情報の見極め（製品の助言）", "",
     ]
+    number = iter(range(1, 10))  # sections numbered as they appear (the comparison is only there on a re-assessment)
+    out += [f"## {next(number)}. 確実に守るべき技術等情報の見極め（製品の助言）", ""]
     if r.nothing_to_protect:
         out += [r.nothing_to_protect_note or "技術情報が挙げられていないため、見極めの対象がありません。", ""]
     if r.items:
@@ -59,7 +60,7 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
             effect = "判定が変わる可能性あり" if q.matters else "判定には影響しません"
             out.append(f"- {md_text(it.name)} — {md_text(q.label)}（{effect}）: {md_text(q.find_out)}")
     ms = r.minimum_set
-    out += ["", "## 2. 必要最低限の措置（指針第4の2の一）", "",
+    out += ["", f"## {next(number)}. 必要最低限の措置（指針第4の2の一）", "",
             f"指針は次のように定めています: 「{md_text(ms.citation['quote'])}」（{md_text(ms.citation['clause_id'])}）", "",
             f"御社の情報の態様: {md_text('・'.join(ms.forms)) or '（守るべき情報がないため該当なし）'}", ""]
     if ms.clauses:
@@ -69,7 +70,7 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
         extra = f"（御社の態様: {md_text('・'.join(s['forms'])) or 'なし'}）" if "forms" in s else ""
         out.append(f"- 基準の{md_text(s['part'])}{extra}")
     out += [f"\n※ {md_text(n)}" for n in ms.notes]
-    out += ["", "## 3. 最初の計画と進み具合（製品の助言）", ""]
+    out += ["", f"## {next(number)}. 最初の計画と進み具合（製品の助言）", ""]
     if not r.measures:
         out.append("守るべき情報が見つからなかったため、対策の提案はありません。")
     else:
@@ -95,14 +96,14 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
     if r.comparison:
         c = r.comparison
         s = c.summary
-        out += ["", "## 4. 前回の計画からの進み具合", "",
+        out += ["", f"## {next(number)}. 前回の計画からの進み具合", "",
                 f"前回の相談コード {md_text(c.previous_code)}（{md_text(c.previous_date)}）の計画 {s['earlier_measures']} 件のうち、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
                 f"新しく加わった対策 {s['new_measures']} 件、計画から外れた対策 {s['dropped_measures']} 件。", "",
                 "| ID | 対策 | 前回 | 今回 |", "|---|---|---|---|"]
         for row in c.rows:
             out.append(f"| {row.measure_id} | {md_text(row.title)} | {PROGRESS_LABELS.get(row.before, '（計画になし）')} | {PROGRESS_LABELS.get(row.now, '（計画から外れた）')} |")
     if include_answers:
-        out += ["", "## 5. 回答の記録", ""]
+        out += ["", f"## {next(number)}. 回答の記録", ""]
         for it in r.items:
             answers = "、".join(f"{ANSWER_LABELS[k]}: {md_text(_join(v))}" for k, v in it.answers.items() if k in ANSWER_LABELS)
             out.append(f"- {md_text(it.name)} — {answers or '（回答なし）'}")
@@ -188,7 +189,8 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
     para(r.advice_label, 9)
     doc.image(io.BytesIO(chart or standing_chart(r)), w=width)
 
-    title("1. 確実に守るべき技術等情報の見極め（製品の助言）", 13)
+    number = iter(range(1, 10))  # numbered as they appear, like the Markdown
+    title(f"{next(number)}. 確実に守るべき技術等情報の見極め（製品の助言）", 13)
     if r.nothing_to_protect:
         para(r.nothing_to_protect_note or "技術情報が挙げられていないため、見極めの対象がありません。")
     if r.items:
@@ -199,7 +201,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
         table(["情報", "質問", "判定への影響", "確かめること"], opened, [30, 30, 20, 100])
 
     ms = r.minimum_set
-    title("2. 必要最低限の措置（指針第4の2の一）", 13)
+    title(f"{next(number)}. 必要最低限の措置（指針第4の2の一）", 13)
     para(f"指針は次のように定めています: 「{ms.citation['quote']}」（{ms.citation['clause_id']}）")
     para(f"御社の情報の態様: {'・'.join(ms.forms) or '（守るべき情報がないため該当なし）'}")
     if ms.clauses:
@@ -209,7 +211,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
     for n in ms.notes:
         para(f"※ {n}", 8.5)
 
-    title("3. 最初の計画と進み具合（製品の助言）", 13)
+    title(f"{next(number)}. 最初の計画と進み具合（製品の助言）", 13)
     if not r.measures:
         para("守るべき情報が見つからなかったため、対策の提案はありません。")
     else:
@@ -226,11 +228,11 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
             para(f"{m.id} {m.title}: {m.what} 小さな会社では: {m.how_small}" + (f" メモ: {note}" if note else "") + (f" 関連する基準の条項: {'、'.join(m.standard_clauses)}" if m.standard_clauses else ""), 8.5)
     if r.comparison:
         c, s = r.comparison, r.comparison.summary
-        title("4. 前回の計画からの進み具合", 13)
+        title(f"{next(number)}. 前回の計画からの進み具合", 13)
         para(f"前回の相談コード {c.previous_code}（{c.previous_date}）: 計画 {s['earlier_measures']} 件、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
              f"新しい対策 {s['new_measures']} 件、外れた対策 {s['dropped_measures']} 件。")
         table(["ID", "対策", "前回", "今回"], [[x.measure_id, x.title, PROGRESS_LABELS.get(x.before, "（なし）"), PROGRESS_LABELS.get(x.now, "（外れた）")] for x in c.rows], [15, 115, 25, 25])
-    title("5. 回答の記録", 13)
+    title(f"{next(number)}. 回答の記録", 13)
     for it in r.items:
         answers = "、".join(f"{ANSWER_LABELS[k]}: {_join(v)}" for k, v in it.answers.items() if k in ANSWER_LABELS)
         para(f"{it.name} — {answers or '（回答なし）'}", 8.5)

@@ -147,7 +147,7 @@ def minimum_set_section(corpus: Corpus, forms: list[str], rubric: Rubric) -> Min
         ]
         section.notes.append(
             "技術等情報漏えい防止措置基準（告示）の本文は読み込まれていないため、条文は表示できません。"
-            "上の構成は指針第4の2の一の記載によるものです。運用者が公式の告示ファイルを assistant corpus add ファイル --doc 基準 で追加すると、該当する条文が表示されます。"
+            "上の構成は指針第4の2の一の記載によるものです。アプリの運用者が公式の告示ファイルを読み込むと、該当する条文が表示されます。"
         )
         return section
     from ..minimum import MinimumSetError, known_forms, minimum_set
