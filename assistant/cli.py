@@ -302,6 +302,7 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
     from .corpus import load_corpus
     from .records import RecordError, Records
     from .triage import TriageError
+    from .triage.replies import BACK_LABEL, BACK_WORDS, QUIT_LABEL, QUIT_WORDS
     from .triage.session import TriageServices, TriageSession
 
     cfg = Config.from_env()
@@ -334,7 +335,7 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
         _fail(ValueError(f"回答ファイルは JSON として読めません: {exc}"))
     code = session.code
     if not answers_file:
-        click.echo("見極め診断を始めます。番号か言葉で答えてください。「わからない」も選べます。「戻る」で前の質問へ、「中断」で保存して終了します。", err=True)
+        click.echo(f"見極め診断を始めます。番号か言葉で答えてください。「わからない」も選べます。「{BACK_LABEL}」で前の質問へ、「{QUIT_LABEL}」で保存して終了します。", err=True)
         while (q := session.question) is not None:
             asked, left = session.progress()
             click.echo(f"\n[{asked + 1}問目" + (f"・残り最大 {left} 問" if left is not None else "") + f"] {q.text}")
@@ -344,10 +345,10 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
             for i, o in enumerate(options, start=1):
                 click.echo(f"  {i}. {o}")
             raw = click.prompt("回答", default="", show_default=False).strip()
-            if raw in ("戻る", "back"):
+            if raw in BACK_WORDS:
                 session = session.back()
                 continue
-            if raw in ("中断", "quit"):
+            if raw in QUIT_WORDS:
                 code, secret = _save(service, session, code, secret, corpus_.version)
                 click.echo(f"保存しました。相談コード {code} で再開できます（assistant triage --resume {code}）。")
                 return
@@ -436,7 +437,7 @@ def serve() -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
-def eval(ctx: click.Context) -> None:  # noqa: A001 - the command is named after the harness
+def eval(ctx: click.Context) -> None:
     """評価を実行します（python -m eval と同じ引数）。"""
     from eval.harness import main
 

@@ -37,10 +37,10 @@ from .retrieve import (
 )
 from .texts import text
 from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
+from .triage.replies import BACK_LABEL, BACK_WORDS
 from .triage.session import TriageServices, TriageSession
 
 ACTION_ANCHORS = SHIPPED_CORPUS / "guideline" / "action.json"
-BACK = ("戻る", "back")  # typed replies that go back a question (the quick reply says so by its action)
 
 ChatAction = Literal["say", "choose", "start_triage", "back", "unknown"]
 
@@ -62,7 +62,7 @@ class ChatInput:
     @classmethod
     def option(cls, value: str) -> ChatInput:
         """A pressed quick reply, by its value."""
-        actions = {cls.START_VALUE: (cls.START_LABEL, "start_triage"), cls.BACK_VALUE: ("戻る", "back"), cls.UNKNOWN_VALUE: (UNKNOWN, "unknown")}
+        actions = {cls.START_VALUE: (cls.START_LABEL, "start_triage"), cls.BACK_VALUE: (BACK_LABEL, "back"), cls.UNKNOWN_VALUE: (UNKNOWN, "unknown")}
         label, action = actions.get(value, (value, "choose"))
         return cls(label, action)
 
@@ -292,7 +292,7 @@ class Conversation:
         m = said.text.strip()
         typed = said.action == "say"
         try:
-            if said.action == "back" or (typed and m in BACK):
+            if said.action == "back" or (typed and m in BACK_WORDS):
                 session = session.back()
             elif said.action == "unknown" or (typed and _UNKNOWN_REPLY.match(m) and len(m) <= 12):
                 session = session.unknown()

@@ -13,6 +13,7 @@ from .corpus import Corpus
 from .markup import md_lines, md_text
 from .triage.flow import UNKNOWN, Question
 from .triage.model import TriageResult
+from .triage.replies import BACK_LABEL
 
 
 def user_message(text: str) -> str:
@@ -83,7 +84,7 @@ def quick_replies(q: Question) -> list[dict]:
     replies = [{"label": v, "value": v} for v in values]  # an answer's value is its text
     if q.unknown_allowed:
         replies.append({"label": UNKNOWN, "value": ChatInput.UNKNOWN_VALUE})
-    return replies + [{"label": "戻る", "value": ChatInput.BACK_VALUE}]
+    return replies + [{"label": BACK_LABEL, "value": ChatInput.BACK_VALUE}]
 
 
 def progress_html(asked: int, left: int | None) -> str:

@@ -56,6 +56,7 @@ from .triage import TriageError
 from .triage import report as triage_report
 from .triage.flow import UNKNOWN, Flow
 from .triage.model import PROGRESS_LABELS
+from .triage.replies import BACK_LABEL
 
 EXAMPLES = [
     "うちは社員10人の町工場です。何から始めればいいですか？",
@@ -231,7 +232,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     with gr.Row():
                         next_btn = gr.Button("次へ", variant="primary", elem_id="triage-next")
                         unknown_btn = gr.Button(UNKNOWN, elem_id="triage-unknown")
-                        back_btn = gr.Button("戻る", elem_id="triage-back")
+                        back_btn = gr.Button(BACK_LABEL, elem_id="triage-back")
             with gr.Tab("一覧表で入力する（アドバイザー向け）", id="grid"):
                 gr.Markdown("会社と情報を一覧で入力します。会話と同じ順に質問をたどるので、結果と記録は会話と同じになります。"
                             "空欄は「わからない」です。値は 秘密保持・法令・公開・競争力・社外: はい／いいえ／わからない、損害: 大／中／小／わからない、"
@@ -271,21 +272,24 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
-                md_file, pdf_file, xlsx_file, pick, progress_box, table, grid_note]
+                md_file, pdf_file, xlsx_file, pick, progress_box, table, grid_note, grid_make, grid_submit]
 
         def shown(v: TriageView) -> dict:
             """One diagnosis view as component updates."""
             if v.unavailable:
                 return {message: v.notice}
             base = {sess: v.session, code_md: code_note(v.session), bar: progress_html(v.asked, v.left),
-                    message: "" if v.keep_grid and v.refused else v.notice, grid_note: v.notice if v.keep_grid and v.refused else ""}
+                    message: "" if v.keep_grid and v.refused else v.notice, grid_note: v.notice if v.keep_grid and v.refused else "",
+                    # A read-only record (a share link) shows no control that would change it.
+                    grid_make: gr.update(visible=v.editable), grid_submit: gr.update(visible=v.editable)}
             if not v.keep_grid:
                 base[table] = grid.rows_for(v.items)
             return base | (finished(v) if v.result is not None else asking(v))
 
         def finished(v: TriageView) -> dict:
             r, links = v.result, v.links
-            return {question_md: "### 診断が完了しました\n回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n",
+            head = "### 診断が完了しました\n" + ("回答を変えるときは「戻る」を押すか、一覧表で直してください。\n\n" if v.editable else "")
+            return {question_md: head,
                     choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]), free: gr.update(value="", visible=False),
                     next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False), back_btn: gr.update(visible=v.editable),
                     result_box: gr.update(visible=True), result_md: triage_report.markdown(r, include_answers=False),

@@ -179,6 +179,9 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     page.goto(page.url.split("?")[0] + "?code=" + code)  # the share link: read-only
     page.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('顧客図面')", timeout=60000)
     assert "閲覧専用" in page.inner_text("#triage-message") and not page.locator("#progress-save").is_visible()
+    assert "「戻る」" not in page.inner_text("#triage-question")  # it would name a button the reader does not have
+    page.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    assert not page.locator("#grid-submit").is_visible() and not page.locator("#grid-make").is_visible()
     page.screenshot(path=str(SHOTS / "06-triage-shared-read-only.png"), full_page=True)
 
 
