@@ -12,7 +12,6 @@ that turns the votes and cues into the label; its thresholds are an ``IntentPoli
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from .config import SHIPPED_CORPUS
+from .jsonl import read_jsonl
 
 Intent = Literal["documents", "action", "triage", "out_of_scope", "misuse"]
 INTENTS: tuple[Intent, ...] = ("documents", "action", "triage", "out_of_scope", "misuse")
@@ -67,7 +67,7 @@ class Evidence:
     asks: str | None = None  # the kind of fact asked for (asks.py): amount, period, names…
     catalogue: float = 1.0  # best cosine similarity of a measure of the product's catalogue
 
-    def strong(self, policy: "IntentPolicy") -> bool:
+    def strong(self, policy: IntentPolicy) -> bool:
         return self.dense >= policy.documents_dense and self.vocabulary >= policy.documents_vocabulary
 
 
@@ -119,15 +119,9 @@ def route(votes: dict[str, float], cues: Cues, evidence: Evidence, policy: Inten
 
 def load_examples(path: Path = EXAMPLES) -> list[tuple[str, Intent]]:
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise IntentDataError(f"{path}:{n}: JSON として読めません（{exc}）") from exc
-        if row.get("intent") not in INTENTS or not isinstance(row.get("text"), str) or not row["text"].strip():
-            raise IntentDataError(f"{path}:{n}: text と intent（{', '.join(INTENTS)}）が必要です")
+    for where, row in read_jsonl(path, IntentDataError):
+        if not isinstance(row, dict) or row.get("intent") not in INTENTS or not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise IntentDataError(f"{where}: text と intent（{', '.join(INTENTS)}）が必要です")
         out.append((row["text"].strip(), row["intent"]))
     return out
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from assistant.config import Config, ConfigError
 from assistant.corpus import CorpusError
 from assistant.guard import QuestionError
+from assistant.jsonl import read_jsonl
 
 from . import metrics as m
 from .report import markdown_report, svg_chart, terminal_table
@@ -59,18 +60,7 @@ def load_cases(paths: list[Path]) -> list[Case]:
     cases: list[Case] = []
     seen: set[str] = set()
     for path in paths:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CaseError(f"{path}: 読めません（{exc}）") from exc
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                raw = json.loads(line)
-            except ValueError as exc:
-                raise CaseError(f"{where}: JSON として読めません（{exc}）") from exc
+        for where, raw in read_jsonl(path, CaseError):
             cases.append(_case(raw, where, seen))
     if not cases:
         raise CaseError("評価ケースが一つもありません。--cases に JSONL ファイルを指定してください。")

@@ -13,11 +13,11 @@ Each metric is a small pure function named after what it measures.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.jsonl import read_jsonl
 from assistant.textnorm import nfkc
 
 OLD_FLOW_FIRM_QUESTIONS = 4 + 1  # the flow before adaptive questions: firm questions and the inventory…
@@ -112,14 +112,9 @@ class ScenarioResult:
 def load_scenarios(paths: list[Path]) -> list[dict]:
     out = []
     for path in paths:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                s = json.loads(line)
-            except ValueError as exc:
-                raise ScenarioError(f"{where}: JSON として読めません（{exc}）") from exc
+        for where, s in read_jsonl(path, ScenarioError):
+            if not isinstance(s, dict):
+                raise ScenarioError(f"{where}: JSON のオブジェクトが必要です")
             for key in ("id", "answers", "expect"):
                 if key not in s:
                     raise ScenarioError(f"{where}: 必須の項目 {key} がありません")
