@@ -114,6 +114,8 @@ class SupportPolicy:
     claim_clauses: int = 3
     claim_coverage: float = 0.8
     nearest_clauses: int = 6  # existing clauses named beside a reference the documents lack
+    # The second-best clause is quoted too when it scores this share of the best and is not its parent or child.
+    second_clause_share: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,7 @@ class Assistant:
         chosen = [hits[0]]
         if len(hits) > 1:
             second = hits[1]
-            if second.score >= 0.9 * hits[0].score and not self._related(hits[0].clause_id, second.clause_id):
+            if second.score >= self.policy.second_clause_share * hits[0].score and not self._related(hits[0].clause_id, second.clause_id):
                 chosen.append(second)
         return [self.corpus.resolve(h.clause_id) for h in chosen]
 

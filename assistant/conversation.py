@@ -100,6 +100,8 @@ class ChatServices:
     # A clause much closer than every anchor, and close in meaning, is quoted first: it answers more of the question.
     specific_gap: float = 0.3
     specific_dense: float = 0.87
+    # A typed 「わからない」-like reply up to this long is the answer 「わからない」 (longer text is read as written).
+    unknown_reply_chars: int = 12
     action_fallback: float = 0.3  # a documents question the documents cannot answer is answered as an action question when it had this share of the vote
 
 
@@ -294,7 +296,7 @@ class Conversation:
         try:
             if said.action == "back" or (typed and m in BACK_WORDS):
                 session = session.back()
-            elif said.action == "unknown" or (typed and _UNKNOWN_REPLY.match(m) and len(m) <= 12):
+            elif said.action == "unknown" or (typed and _UNKNOWN_REPLY.match(m) and len(m) <= self.s.unknown_reply_chars):
                 session = session.unknown()
             elif typed and self._side_question(m, session.question):
                 a = self.ask(m, history, state.previous_intent)
