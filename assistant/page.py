@@ -223,7 +223,9 @@ def _after(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, turn: Tu
         if a.offer == "triage":
             reply["options"] = [{"label": ChatInput.START_LABEL, "value": ChatInput.START_VALUE}]
         messages.append(reply)
-        turns = turns + [{"role": "user", "content": a.question}, {"role": "assistant", "content": a.answer}]
+        # A turn is data: a follow-up reads the clauses it cited, not its rendered text.
+        turns = turns + [{"role": "user", "content": a.question},
+                         {"role": "assistant", "content": a.answer, "citations": [c.clause_id for c in a.citations]}]
         answers = answers + [a.to_json()]
     s = replace(s, chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
     if turn.session is not None and turn.session.state.to_dict() != s.triage_state.to_dict():

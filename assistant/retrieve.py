@@ -152,9 +152,12 @@ def standard_references(question: str) -> list[str]:
 
 
 def cited_in(history: list[dict]) -> list[str]:
-    """Clause IDs cited in the last assistant turn."""
+    """Clause IDs cited in the last assistant turn: the ones the turn carries (the page's turns are
+    data), else those written in its text (a history file or a REST client sends text only)."""
     for turn in reversed(history or []):
         if turn.get("role") == "assistant":
+            if isinstance(turn.get("citations"), list):
+                return list(dict.fromkeys(str(c) for c in turn["citations"]))
             return list(dict.fromkeys(_CITED.findall(nfkc(turn.get("content", "")).replace("(", "（").replace(")", "）"))))
     return []
 

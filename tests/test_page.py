@@ -103,6 +103,7 @@ def test_a_chat_question_and_its_feedback(ctx):
     assert v.chat.messages[-2]["role"] == "user" and v.chat.messages[-1]["role"] == "assistant"
     assert v.sources and v.sources[0].startswith("指針") and v.question == "" and v.export.startswith("/download/")
     assert len(v.chat.answers) == 1 and v.chat.turns[-1]["role"] == "assistant"
+    assert v.chat.turns[-1]["citations"] == list(v.sources)  # the turn is data for the follow-up
     said, kept = feedback(ctx, v.session, "good", "わかりやすい", v.chat.answers)
     assert "保存しました" in said and kept == ""
     assert ctx.records.list_feedback()[0]["rating"] == "good"
