@@ -473,21 +473,3 @@ def open_index(cfg: Config, corpus: Corpus, embedder, tokenizer: Tokenizer, noti
     if index is None:
         raise IndexUnavailable(f"索引を作り直しても開けません: {problem}。{cfg.index_dir} を削除して再実行してください。")
     return index
-    if not repair:
-        raise IndexUnavailable(f"{problem}。索引の作成（assistant index）が終わるまでお待ちください。")
-    with writer_lock(cfg.index_dir):
-        index, problem = _try_open(cfg, corpus, embedder, tokenizer)  # another process may have fixed it
-        if index is not None:
-            return index
-        notify(f"{problem}。索引を作り直します…")
-        damaged = "破損" in (problem or "")
-        if damaged:
-            live = current_id(cfg.index_dir)
-            if live:
-                make_store(cfg).drop(live)  # a damaged version cannot be trusted: write a fresh one
-        report = _build_locked(cfg, corpus, embedder, notify, force=damaged)
-        notify(f"索引を作成しました（埋め込み {report.embedded} 件、{report.seconds:.1f} 秒）")
-    index, problem = _try_open(cfg, corpus, embedder, tokenizer)
-    if index is None:
-        raise IndexUnavailable(f"索引を作り直しても開けません: {problem}。{cfg.index_dir} を削除して再実行してください。")
-    return index
