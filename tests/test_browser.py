@@ -185,6 +185,16 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     page.screenshot(path=str(SHOTS / "06-triage-shared-read-only.png"), full_page=True)
 
 
+def set_cell(pg, r: int, c: int, text: str) -> None:
+    pg.keyboard.press("Escape")  # a cell menu left open would catch the click
+    pg.locator(f"#grid [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})  # clear of the cell's menu button
+    box = pg.locator(f"#grid [data-testid=cell-{r}-{c}] textarea, #grid [data-testid=cell-{r}-{c}] input").first
+    box.wait_for(timeout=10000)
+    box.fill(text)
+    box.press("Enter")
+    pg.wait_for_function("([r, c, t]) => document.querySelector(`#grid [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[r, c, text], timeout=10000)
+
+
 def fill_grid(pg) -> None:
     name, industry, size, collab = THREE_ITEMS["firm"]
     pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
@@ -204,15 +214,8 @@ def fill_grid(pg) -> None:
     ]
     for r, row in enumerate(rows):
         for c, text in enumerate(row, start=1):
-            if not text:
-                continue
-            pg.keyboard.press("Escape")  # a cell menu left open would catch the click
-            pg.locator(f"#grid [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})  # clear of the cell's menu button
-            box = pg.locator(f"#grid [data-testid=cell-{r}-{c}] textarea, #grid [data-testid=cell-{r}-{c}] input").first
-            box.wait_for(timeout=10000)
-            box.fill(text)
-            box.press("Enter")
-            pg.wait_for_function("([r, c, t]) => document.querySelector(`#grid [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[r, c, text], timeout=10000)
+            if text:
+                set_cell(pg, r, c, text)
 
 
 def test_the_adviser_grid_gives_the_same_result_as_the_conversation(browser, server):
@@ -235,16 +238,6 @@ def test_the_adviser_grid_gives_the_same_result_as_the_conversation(browser, ser
     pg.screenshot(path=str(SHOTS / "08-triage-grid-result.png"), full_page=True)
     assert pg.outside == []
     context.close()
-
-
-def set_cell(pg, r: int, c: int, text: str) -> None:
-    pg.keyboard.press("Escape")
-    pg.locator(f"#grid [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})
-    box = pg.locator(f"#grid [data-testid=cell-{r}-{c}] textarea, #grid [data-testid=cell-{r}-{c}] input").first
-    box.wait_for(timeout=10000)
-    box.fill(text)
-    box.press("Enter")
-    pg.wait_for_function("([r, c, t]) => document.querySelector(`#grid [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[r, c, text], timeout=10000)
 
 
 def test_a_grid_with_a_bad_cell_keeps_every_input_and_saves_nothing(browser, server):
