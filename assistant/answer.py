@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Literal, Protocol
 
 from .asks import AskKind, asked_term, asks_for, asserted_claim, claim_share, clause_answers, term_is_used
+from .clause_refs import cite
 from .clauses import Clause
 from .config import SHIPPED_CORPUS, Config
 from .corpus import Corpus
@@ -335,11 +336,11 @@ class Assistant:
         for clause in clauses:
             quote = self.quote(clause, terms, whole=whole)
             citations.append(Citation(clause.id, clause.doc, quote))
-            lines.append(f"・「{quote}」（{clause.id}）")
+            lines.append("・" + cite(quote, clause.id))
             parent = self.corpus.resolve(clause.parent) if clause.parent else None
             if parent is not None and parent.kind == "item" and all(c.clause_id != parent.id for c in citations):
                 citations.append(Citation(parent.id, parent.doc, parent.text))
-                lines.append(f"　└ {text('lead.label', english)}「{parent.text}」（{parent.id}）")
+                lines.append(f"　└ {text('lead.label', english)}" + cite(parent.text, parent.id))
             if clause.is_lead:
                 lines.append(f"　└ {text('items.label', english)}: {'、'.join(clause.children)}")
         return citations, lines
@@ -392,7 +393,7 @@ class Assistant:
         related: list[Citation] = []
         if reason == "standard_not_loaded":
             citations = self.minimum_set_citation()
-            quote = f"「{citations[0].quote}」（{citations[0].clause_id}）" if citations else ""
+            quote = cite(citations[0].quote, citations[0].clause_id) if citations else ""
             body = "\n".join([text("standard.not_loaded", english), text("standard.minimum", english, quote=quote), text("standard.how_to_add", english)])
         else:
             if reason == "unknown_clause":
@@ -407,7 +408,7 @@ class Assistant:
                 body = text(f"refusal.{'misuse' if reason == 'injection' else reason}", english)
             if reason in ("not_stated", "undefined_term", "out_of_scope", "unsupported") and r.hits and self.vocabulary_coverage(q) >= self.policy.related_vocabulary:
                 related = self.related_quotes(q, r)
-                body += "\n\n" + text("head.related", english) + "\n" + "\n".join(f"・「{c.quote}」（{c.clause_id}）" for c in related)
+                body += "\n\n" + text("head.related", english) + "\n" + "\n".join("・" + cite(c.quote, c.clause_id) for c in related)
             body += "\n" + self.coverage_summary(english)
         return Answer(q, body, True, citations, self.retrieved_rows(r), self.corpus.version, reason, related, intent=intent)
 

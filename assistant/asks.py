@@ -25,6 +25,12 @@ _ASKS: list[tuple[AskKind, re.Pattern]] = [
     ("names", re.compile(r"(名前|名称|社名|一覧|リスト)[^。？?]{0,8}?(教え|知り|挙げ|出し|見せ|ください|下さい)|(名前|名称|社名|一覧|リスト)(は|を)?\s*[?？]|どこ(の|が)(会社|機関|団体|企業)(?!でも)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
     ("definition", re.compile(r"(?<![こもにとう])とは(?:何|なに|どういう|どんな|[？?、。]|\s*$)|(?<![にとう])って(?:何|なに)(?!が|を)|の意味(?!が)|の定義|\bdefine\b|\bdefinition\b|\bmeaning of\b", re.I)),
 ]
+# Wider than the definition kind above: any mention of a meaning (「…って簡単に言うと」「どんな情報」「what is」),
+# as retrieval reads it to favour the clause that defines a term the question names (asks_meaning).
+_ASKS_MEANING = re.compile(
+    r"とは|って何|ってなに|って[、,]?\s*(?:ざっくり|簡単に|要するに)?\s*(?:言うと|いうと)|の意味|の定義|どんな(?:情報|もの|こと)|define|definition|meaning|what (?:is|are) ['\"]?",
+    re.IGNORECASE,
+)
 _DEFINED_TERM = re.compile(r"^(.*?)(?:(?<![こもにとう])とは|(?<![にとう])って(?:何|なに)|の意味|の定義)")
 _TERM_FILLER = re.compile(r"^(この指針(で|に)?(いう|言う|おける|の)|指針(で|に)?(いう|言う|の)|いわゆる|そもそも|ところで|ちなみに|あの|その|この)\s*")
 # The clause side: what an answer of each kind must contain.
@@ -91,6 +97,12 @@ def asks_for(question: str) -> AskKind | None:
         if rx.search(q):
             return kind
     return None
+
+
+def asks_meaning(question: str) -> bool:
+    """Does the question speak of what something means? Loose on purpose: it only lets a defined term the
+    question names pull its defining clause up the ranking, where asks_for's definition kind decides an answer."""
+    return bool(_ASKS_MEANING.search(nfkc(question)))
 
 
 def asked_term(question: str) -> str | None:

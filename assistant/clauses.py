@@ -11,44 +11,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .textnorm import ends_sentence, match_form, normalize
+from .clause_refs import (
+    ARABIC_DIGITS,
+    CIRCLED,
+    IROHA,
+    KANJI_NUMERALS,
+    ROMAN,
+    ROMAN_NUMERALS,
+    ascii_digits,
+    circled_to_int,
+    iroha_to_int,
+    kanji_to_int,
+    roman_to_int,
+)
+from .textnorm import ends_sentence, normalize
 
-_KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-ROMAN_NUMERALS = ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "Ⅵ", "Ⅶ", "Ⅷ", "Ⅸ", "Ⅹ"]
-_ROMAN_ASCII = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
-_IROHA = "イロハニホヘトチリヌルヲワカヨタレソツネナラム"
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_KNUM = "[一二三四五六七八九十]{1,4}"
-_ANUM = "[0-9０-９]{1,3}"
+# The numerals are the grammar of clause references (clause_refs); what opens a paragraph is the parser's.
+_KNUM = rf"[{KANJI_NUMERALS}]{{1,4}}"
+_ANUM = rf"[{ARABIC_DIGITS}]{{1,3}}"
 _SPACE = "[ 　\t]+"
 
 # Order matters: the more specific pattern first (第一 before 一, （一） before 一).
 _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("dai_arabic", re.compile(rf"^第(?P<n>{_ANUM}){_SPACE}")),
     ("dai_kanji", re.compile(rf"^第(?P<n>{_KNUM}){_SPACE}")),
-    ("roman", re.compile(rf"^(?P<n>[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]|[IVXＩＶＸ]{{1,4}})(?:{_SPACE}|[.．]{_SPACE}?)")),
+    ("roman", re.compile(rf"^(?P<n>[{ROMAN}]|[IVXＩＶＸ]{{1,4}})(?:{_SPACE}|[.．]{_SPACE}?)")),
     ("paren_kanji", re.compile(rf"^[（(](?P<n>{_KNUM})[）)]{_SPACE}?")),
     ("paren_arabic", re.compile(rf"^[（(](?P<n>{_ANUM})[）)]{_SPACE}?")),
-    ("circled", re.compile(rf"^(?P<n>[{_CIRCLED}]){_SPACE}?")),
+    ("circled", re.compile(rf"^(?P<n>[{CIRCLED}]){_SPACE}?")),
     ("arabic", re.compile(rf"^(?P<n>{_ANUM})(?:{_SPACE}|[.．]{_SPACE}?)")),
     ("kanji", re.compile(rf"^(?P<n>{_KNUM}){_SPACE}")),
-    ("iroha", re.compile(rf"^(?P<n>[{_IROHA}]){_SPACE}")),
+    ("iroha", re.compile(rf"^(?P<n>[{IROHA}]){_SPACE}")),
 ]
-
-
-def kanji_to_int(s: str) -> int:
-    """一→1, 十二→12, 二十三→23 (enough for legal numbering)."""
-    if "十" not in s:
-        value = 0
-        for ch in s:
-            value = value * 10 + _KANJI_DIGITS[ch]
-        return value
-    tens, _, ones = s.partition("十")
-    return (_KANJI_DIGITS[tens] if tens else 1) * 10 + (_KANJI_DIGITS[ones] if ones else 0)
-
-
-def _ascii_digits(s: str) -> str:
-    return s.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
 
 
 @dataclass(frozen=True)
@@ -66,30 +60,29 @@ def read_marker(line: str) -> Marker | None:
             continue
         n = m.group("n")
         if kind == "dai_arabic":
-            value = int(_ascii_digits(n))
+            value = int(ascii_digits(n))
             label = f"第{value}"
         elif kind == "dai_kanji":
             value, label = kanji_to_int(n), f"第{n}"
         elif kind == "roman":
-            ascii_n = n.translate(str.maketrans("ＩＶＸ", "IVX"))
-            value = ROMAN_NUMERALS.index(n) + 1 if n in ROMAN_NUMERALS else _ROMAN_ASCII.get(ascii_n, 0)
+            value = roman_to_int(n)
             if not value:
                 continue
             label = ROMAN_NUMERALS[value - 1]
         elif kind == "paren_kanji":
             value, label = kanji_to_int(n), f"（{n}）"
         elif kind == "paren_arabic":
-            value = int(_ascii_digits(n))
+            value = int(ascii_digits(n))
             label = f"（{value}）"
         elif kind == "circled":
-            value, label = _CIRCLED.index(n) + 1, n
+            value, label = circled_to_int(n), n
         elif kind == "arabic":
-            value = int(_ascii_digits(n))
+            value = int(ascii_digits(n))
             label = str(value)
         elif kind == "kanji":
             value, label = kanji_to_int(n), n
         else:
-            value, label = _IROHA.index(n) + 1, n
+            value, label = iroha_to_int(n), n
         return Marker(kind, label, value, m.end())
     return None
 
@@ -117,10 +110,6 @@ class Clause:
     def is_lead(self) -> bool:
         """An item whose own text introduces its sub-items (柱書き)."""
         return self.kind == "item" and bool(self.children)
-
-    @property
-    def display_label(self) -> str:
-        return f"{self.label} {self.text}" if self.kind == "heading" else self.label
 
     def to_dict(self) -> dict:
         return {
@@ -289,11 +278,3 @@ def _path_label(clause: Clause) -> str:
     if clause.kind == "paragraph":
         return clause.label
     return f"{clause.label} {_short(clause.text)}"
-
-
-def canonical_id(text: str) -> str:
-    """Canonical spelling of a clause ID typed by a person (全角数字, スペース, ローマ数字)."""
-    s = match_form(text)
-    s = s.replace("(", "（").replace(")", "）")
-    s = re.sub(r"[IVX]+(?=の|$|第)", lambda m: ROMAN_NUMERALS[_ROMAN_ASCII[m.group(0)] - 1] if m.group(0) in _ROMAN_ASCII else m.group(0), s)
-    return s

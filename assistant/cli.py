@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from .clause_refs import cite
 from .config import Config, ConfigError, RetrievalConfig
 from .corpus import CorpusError
 from .guard import QuestionError
@@ -273,7 +274,7 @@ def _summary(result) -> str:
         for q in it.open_questions:
             lines.append(f"    わからない: {q.label}（{q.find_out}）")
     ms = result.minimum_set
-    lines += ["", "== 必要最低限の措置（指針第4の2の一） ==", f"「{ms.citation['quote']}」（{ms.citation['clause_id']}）"]
+    lines += ["", "== 必要最低限の措置（指針第4の2の一） ==", cite(ms.citation["quote"], ms.citation["clause_id"])]
     lines += [f"・{c['clause_id']}（{'全体' if c['scope'] == 'whole' else '柱書き'}）" for c in ms.clauses]
     lines += [f"※ {n}" for n in ms.notes]
     lines += ["", f"== 最初の計画（製品の助言、{len(result.measures)} 件） =="]

@@ -11,7 +11,6 @@ out-of-scope and misuse turns are refused, saying what the documents do cover.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import ClassVar, Literal
 from .advice import Advisor
 from .answer import Answer, Answerer, Assistant, Event
 from .asks import asks_for, is_question
+from .clause_refs import clause_references
 from .config import SHIPPED_CORPUS
 from .guard import (
     asks_for_legal_judgement,
@@ -28,15 +28,16 @@ from .guard import (
     validate_question,
 )
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
-from .retrieve import (
-    Retrieval,
-    cited_in,
-    clause_references,
-    is_followup,
-    last_user_turn,
-)
+from .retrieve import Retrieval, cited_in, is_followup, last_user_turn
 from .texts import text
-from .triage.flow import UNKNOWN, Question, TriageError, TriageState, forms_in
+from .triage.flow import (
+    UNKNOWN,
+    Question,
+    TriageError,
+    TriageState,
+    forms_in,
+    says_unknown,
+)
 from .triage.replies import BACK_LABEL, BACK_WORDS
 from .triage.session import TriageServices, TriageSession
 
@@ -65,9 +66,6 @@ class ChatInput:
         actions = {cls.START_VALUE: (cls.START_LABEL, "start_triage"), cls.BACK_VALUE: (BACK_LABEL, "back"), cls.UNKNOWN_VALUE: (UNKNOWN, "unknown")}
         label, action = actions.get(value, (value, "choose"))
         return cls(label, action)
-
-
-_UNKNOWN_REPLY = re.compile(r"^(わから|分から|不明|知らない|unknown)")
 
 
 def load_anchors(path: Path = ACTION_ANCHORS) -> list[str]:
@@ -296,7 +294,7 @@ class Conversation:
         try:
             if said.action == "back" or (typed and m in BACK_WORDS):
                 session = session.back()
-            elif said.action == "unknown" or (typed and _UNKNOWN_REPLY.match(m) and len(m) <= self.s.unknown_reply_chars):
+            elif said.action == "unknown" or (typed and says_unknown(m) and len(m) <= self.s.unknown_reply_chars):
                 session = session.unknown()
             elif typed and self._side_question(m, session.question):
                 a = self.ask(m, history, state.previous_intent)

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clauses import Clause, canonical_id, parse_document
+from .clause_refs import LEAD_ALIAS, canonical_id
+from .clauses import Clause, parse_document
 
 PARSER_VERSION = "1"
-LEAD_ALIAS = "の柱書き"
 PLAIN_FILE = "plain.json"
 QUESTIONS_FILE = "questions.json"
 # A term right before a parenthesis that ends in 「をいう。」 is being defined there.
@@ -215,10 +215,6 @@ class Corpus:
     def questions(self, clause_id: str) -> list[str]:
         c = self.resolve(clause_id)
         return self.docs[c.doc].questions.get(c.id, []) if c else []
-
-    def document_of(self, clause_id: str) -> Document | None:
-        c = self.resolve(clause_id)
-        return self.docs.get(c.doc) if c else None
 
 
 def satisfies(gold: str, cited: str) -> bool:

@@ -98,11 +98,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9._-]", "-", text)[:60]
 
 
-def collection_name(embedder_id: str) -> str:
-    """The name of the embedder's vectors (versions add their id to it)."""
-    return "clauses-" + _slug(embedder_id)
-
-
 @dataclass
 class BuildReport:
     embedded: int

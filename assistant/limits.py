@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    question_chars: int = 1000
     items: int = 30  # kinds of information in one triage (a first plan; more belong in several sessions)
     item_name_chars: int = 60
     text_chars: int = 200  # a free-text triage answer (a place, a firm's name)

@@ -6,36 +6,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .asks import is_asking
-from .clauses import ROMAN_NUMERALS, canonical_id
+from .asks import asks_meaning, is_asking
+from .clause_refs import citations_in, clause_references, standard_references
 from .config import RetrievalConfig
-from .corpus import LEAD_ALIAS, Corpus
+from .corpus import Corpus
 from .index import Index
 from .scoring import fuse
 from .textnorm import nfkc
 
-_NUM = "0-9０-９"
-_KNUM = "一二三四五六七八九十"
-# 「第4の2の一」「指針第3の2」; 「法第二条」 (kanji, followed by 条/項/号) is a law article, not a clause.
-_GUIDELINE_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)((?:\s*の\s*[{_NUM}{_KNUM}]+)*)(の柱書き)?(?![{_NUM}]|\s*[条項号])")
-# A reference stands alone: a particle, punctuation or the end follows it (「第4の5を」「第7の3は？」), not a
-# counter (「第5世代」「第10回」). A reference that resolves to no clause counts only when it stands alone.
-_REF_END = re.compile(r"$|[\s、。,.?？!！」』）)]|[をにはのとがでもや]|って")
-# A line of a text pasted into the question that opens with its own number (「…\n第1条 従業員は…」) numbers
-# that text, as a document numbers its clauses (clauses.read_marker): it is no reference to the documents.
-_NUMBERED_LINE = re.compile(r"\n[ 　\t]*$")
-# 「第12条」「第三条第二項」: an article (条). The guideline numbers its parts 第1, 第2…, so an article of its own
-# is no clause of it; 「法第二条」「…法第2条」「施行令第3条」 is a law's article, which the guideline only mentions.
-_ARTICLE_REF = re.compile(rf"(?<![法令則例約])第\s*([{_NUM}{_KNUM}百]+)\s*条")
-_ROMAN = "".join(ROMAN_NUMERALS)
-_STANDARD_PART = re.compile(rf"(?<![A-Za-z])([{_ROMAN}]|IV|V|I{{1,3}})(?![A-Za-z])(?:\s*の\s*(?:第[{_KNUM}]+|柱書き))?")
-_STANDARD_NAME = re.compile(r"(措置)?基準|告示|standard", re.IGNORECASE)
 _FOLLOWUP = re.compile(
     r"(それ|その|これ|この(?!指針)|あれ|そこ|そちら|上記|前述|さっき|先ほど|同じ|他には|ほかには|誰が|だれが|\bit\b|\bthat\b|\bthose\b|\bthey\b|\bthem\b|\bthis\b)",
     re.IGNORECASE,
 )
 _EXCLUDING = re.compile(r"以外|ほかに|他に|他の|別の|other than|besides|apart from", re.IGNORECASE)
-_CITED = re.compile(r"[（(]((?:指針|基準)[^）)、,\s]+)[）)]")
 
 
 @dataclass
@@ -59,96 +42,13 @@ class Retrieval:
     missing: list[str] = field(default_factory=list)  # clause references the loaded documents do not have
 
 
-_PARAGRAPH_REF = re.compile(rf"(?:指針)?\s*第\s*([{_NUM}]+)\s*(?:の|[（(])\s*第\s*([{_NUM}]+)\s*段落")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A clause named in a question: as the documents' IDs spell it, and the clause it resolves to
-    (None: the loaded documents have no such clause)."""
-
-    written: str
-    clause_id: str | None
-
-
-def _numbers_a_line(text: str, m: re.Match) -> bool:
-    """The match opens a line after the first, and a space follows it: a pasted text's own numbering."""
-    start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-    return bool(_NUMBERED_LINE.search(text, 0, start)) and text[m.end():m.end() + 1] in (" ", "　", "\t")
-
-
-def clause_references(question: str, corpus: Corpus) -> list[Reference]:
-    """Every clause reference in the question (one grammar: 指針第4の2の一, 指針第1の第2段落, 基準Ⅲの第二の一,
-    第12条), resolved against the corpus; those that resolve to nothing are kept, to be declined."""
-    q = nfkc(question)
-    out: list[Reference] = []
-
-    def add(cid: str, resolved, alone: bool = True, m: re.Match | None = None, text: str = q) -> None:
-        if m is not None and _numbers_a_line(text, m):
-            return
-        if resolved is not None:
-            ref = Reference(cid, resolved.id)
-        elif alone:
-            ref = Reference(cid, None)
-        else:
-            return
-        if all(r.written != ref.written and (ref.clause_id is None or r.clause_id != ref.clause_id) for r in out):
-            out.append(ref)
-
-    for m in _PARAGRAPH_REF.finditer(q):
-        cid = f"指針第{m.group(1)}（第{m.group(2)}段落）"
-        add(cid, corpus.resolve(cid))
-    if out:
-        return out
-    for doc in corpus.docs:
-        if doc == "指針":
-            continue
-        # 「基準Ⅲの第二の一」「基準のⅡの柱書き」: notice-style references to an added document.
-        pattern = re.compile(
-            rf"{re.escape(doc)}\s*の?\s*([{_ROMAN}]|IV|V|I{{1,3}})((?:\s*の?\s*(?:第[{_KNUM}]+|[{_KNUM}]+|（[{_KNUM}]+）|（[{_NUM}]+）|[①-⑳]|[イロハニホヘト]))*)(の柱書き)?"
-        )
-        for m in pattern.finditer(question):
-            rest = re.sub(r"\s", "", m.group(2))
-            rest = re.sub(r"(?<!の)(第|（|[①-⑳])", r"の\1", rest) if rest and not rest.startswith("の") else rest
-            cid = canonical_id(f"{doc}{m.group(1)}{rest}")
-            add(cid, corpus.resolve(cid), bool(_REF_END.match(question, m.end())), m, question)
-    for m in _GUIDELINE_REF.finditer(q):
-        cid = canonical_id(f"指針第{m.group(1)}{m.group(2)}")
-        add(cid, corpus.resolve(cid + (LEAD_ALIAS if m.group(3) else "")), bool(_REF_END.match(q, m.end())), m)
-    for m in _ARTICLE_REF.finditer(q):
-        cid = canonical_id(re.sub(r"\s", "", m.group(0)))
-        add(cid, next((c for d in corpus.docs if (c := corpus.resolve(f"{d}{cid}")) is not None), None), m=m)
-    return out
-
-
-def explicit_references(question: str, corpus: Corpus) -> list[str]:
-    """Clause IDs of the loaded documents named in the question, resolved against the corpus."""
-    return [r.clause_id for r in clause_references(question, corpus) if r.clause_id is not None]
-
-
-_ASKS_DEFINITION = re.compile(
-    r"とは|って何|ってなに|って[、,]?\s*(?:ざっくり|簡単に|要するに)?\s*(?:言うと|いうと)|の意味|の定義|どんな(?:情報|もの|こと)|define|definition|meaning|what (?:is|are) ['\"]?",
-    re.IGNORECASE,
-)
-
-
 def defined_term(question: str, corpus: Corpus) -> str | None:
     """The defined term a question asks the meaning of (the longest one it names), if any."""
     q = nfkc(question)
-    if not _ASKS_DEFINITION.search(q):
+    if not asks_meaning(q):
         return None
     named = [t for t in corpus.definitions if t in q]
     return max(named, key=len) if named else None
-
-
-def standard_references(question: str) -> list[str]:
-    """Parts or items of the standard (基準Ⅲの第二…) the question names, as written."""
-    text = question
-    if not _STANDARD_NAME.search(nfkc(text)) and not re.search(rf"[{_ROMAN}]", text):
-        return []
-    refs = [m.group(0) for m in _STANDARD_PART.finditer(text)]
-    refs += re.findall(rf"(?:基準|告示)の?\s*第[{_KNUM}]+", text)
-    return refs
 
 
 def cited_in(history: list[dict]) -> list[str]:
@@ -158,7 +58,7 @@ def cited_in(history: list[dict]) -> list[str]:
         if turn.get("role") == "assistant":
             if isinstance(turn.get("citations"), list):
                 return list(dict.fromkeys(str(c) for c in turn["citations"]))
-            return list(dict.fromkeys(_CITED.findall(nfkc(turn.get("content", "")).replace("(", "（").replace(")", "）"))))
+            return citations_in(turn.get("content", ""))
     return []
 
 

@@ -21,7 +21,6 @@ GROUP_LABELS = {"organisation": "組織の基本", "basic": "情報の形ごと�
 COST_TIERS = ("無料", "〜1万円", "〜10万円", "それ以上")
 EFFORTS = ("低", "中", "高")
 ORG_TOPICS = ("responsible", "policy", "inventory", "rules_pledge", "education", "incident", "review")
-CONTROLS = ("identify_mark", "restrict_access", "store_lock", "take_out_send", "dispose_return", "cyber")
 SITUATIONS = ("customer_supplied", "joint_rd", "outsourcing", "visitors", "leavers", "export_control")
 FORMS = ("電子データ", "書面", "物品", "人の知識・ノウハウ")
 # The basic controls an adviser expects for each form. Know-how in people's heads cannot be

@@ -100,9 +100,6 @@ class Flow:
     def item_question(self, field_name: str) -> ItemQuestion:
         return next(q for q in self.item_questions if field_name in q.fields)
 
-    def firm_question(self, field_name: str) -> dict:
-        return next(q for q in self.firm_questions if q["field"] == field_name)
-
     @property
     def decision_questions(self) -> tuple[ItemQuestion, ...]:
         return tuple(q for q in self.item_questions if q.phase == "decision")
@@ -290,7 +287,12 @@ def back(state: TriageState, flow: Flow) -> TriageState:
 # -- reading answers -------------------------------------------------------------------------------
 _YES = re.compile(r"^(はい|yes|y|ある|あります|そう|そうです|うん|多い|負っている|対象)")
 _NO = re.compile(r"^(いいえ|no|n|ない|ありません|ないです|違う|いや|無い|なし|該当なし|どれも)")
-_UNKNOWN = re.compile(r"(わから|分から|不明|知らない|unknown|\?|？|判断できない|どちらとも)")
+# The words of a 「わからない」 reply, one list for the diagnosis and the chat. In an answer they may stand anywhere,
+# as may a question mark or a hedge (「判断できない」「どちらとも」); a typed chat reply must open with one
+# (says_unknown), since there a longer text that merely contains one is read as written.
+UNKNOWN_WORDS = ("わから", "分から", "不明", "知らない", "unknown")
+_UNKNOWN = re.compile("(" + "|".join([*UNKNOWN_WORDS, r"\?", "？", "判断できない", "どちらとも"]) + ")")
+_OPENS_UNKNOWN = re.compile("^(" + "|".join(UNKNOWN_WORDS) + ")")
 _DAMAGE = [("大", re.compile(r"大|致命|深刻|甚大|large|high")), ("中", re.compile(r"中|そこそこ|ある程度|medium")), ("小", re.compile(r"小|ほとんど|軽微|少し|small|low"))]
 _FORM_WORDS = {
     "電子データ": re.compile(r"電子|データ|ファイル|pc|パソコン|サーバ|クラウド|cad|メール|usb|デジタル"),
@@ -301,6 +303,11 @@ _FORM_WORDS = {
 MAX_ITEMS = LIMITS.items
 MAX_NAME_CHARS = LIMITS.item_name_chars
 MAX_TEXT_CHARS = LIMITS.text_chars
+
+
+def says_unknown(reply: str) -> bool:
+    """Does a typed reply open with a word of 「わからない」 (「わからないです」「不明」)?"""
+    return bool(_OPENS_UNKNOWN.match(reply))
 
 
 def clean(value) -> str:

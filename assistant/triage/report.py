@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 
+from ..clause_refs import cite
 from ..fonts import japanese_font
 from ..markup import md_text, plain
 from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
@@ -61,7 +62,7 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
             out.append(f"- {md_text(it.name)} — {md_text(q.label)}（{effect}）: {md_text(q.find_out)}")
     ms = r.minimum_set
     out += ["", f"## {next(number)}. 必要最低限の措置（指針第4の2の一）", "",
-            f"指針は次のように定めています: 「{md_text(ms.citation['quote'])}」（{md_text(ms.citation['clause_id'])}）", "",
+            "指針は次のように定めています: " + cite(md_text(ms.citation['quote']), md_text(ms.citation['clause_id'])), "",
             f"御社の情報の態様: {md_text('・'.join(ms.forms)) or '（守るべき情報がないため該当なし）'}", ""]
     if ms.clauses:
         out += [f"読み込まれている基準（版 {md_text(ms.version)}）の該当条文:", ""]
@@ -202,7 +203,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
 
     ms = r.minimum_set
     title(f"{next(number)}. 必要最低限の措置（指針第4の2の一）", 13)
-    para(f"指針は次のように定めています: 「{ms.citation['quote']}」（{ms.citation['clause_id']}）")
+    para("指針は次のように定めています: " + cite(ms.citation['quote'], ms.citation['clause_id']))
     para(f"御社の情報の態様: {'・'.join(ms.forms) or '（守るべき情報がないため該当なし）'}")
     if ms.clauses:
         table(["条項", "範囲", "本文"], [[c["clause_id"], SCOPE_LABEL[c["scope"]], c["text"]] for c in ms.clauses], [30, 15, 135])

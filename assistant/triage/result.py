@@ -20,7 +20,6 @@ from .rules import STATUS_LABELS, UNKNOWN, Rubric
 
 ANSWERS_SCHEMA = PACKAGE_ROOT / "schemas" / "triage_answers.schema.json"
 STANDARD_DOC = "基準"
-PLAN_FIELDS = ("forms", "location", "access", "goes_outside")
 MAX_NOTE_CHARS = 500
 MAX_OWNER_CHARS = 60
 

@@ -96,7 +96,7 @@ def test_a_named_clause_beside_a_missing_one_is_quoted_and_the_missing_one_named
 def test_the_decision_and_the_grammar_are_pure(corpus):
     from assistant.answer import SupportPolicy, SupportSignals, decide_support
     from assistant.asks import asserted_claim
-    from assistant.retrieve import clause_references
+    from assistant.clause_refs import clause_references
 
     p = SupportPolicy()
     assert decide_support(SupportSignals(missing=("指針第4の5",), vocabulary=1.0, dense=1.0), p).reason == "unknown_clause"
