@@ -35,3 +35,91 @@ def test_sections_are_numbered_without_gaps_with_and_without_a_comparison():
     again = TriageSession(first.services, first.state, "AB23CD45").reassess().from_answers(ANSWERS)
     assert sections(report.markdown(again.result())) == [1, 2, 3, 4, 5]
     assert sections(report.markdown(again.result(), include_answers=False)) == [1, 2, 3, 4]
+
+
+# -- Excel: the plan an adviser keeps up to date and prints ------------------------------------------------------
+def workbook_of(s: TriageSession):
+    import io
+
+    from openpyxl import load_workbook
+
+    from assistant.triage import excel
+
+    return load_workbook(io.BytesIO(excel.workbook(s.result())))
+
+
+def planned() -> TriageSession:
+    s = session()
+    ms = s.result().measures
+    s = s.set_progress(ms[0].id, "done", "山田", "2027/2/28")
+    return s.set_progress(ms[1].id, "planned", "佐藤", "2027-03-31", "見積もり中")
+
+
+def test_due_dates_and_the_record_time_are_date_cells():
+    import datetime as dt
+
+    wb = workbook_of(planned())
+    plan = wb["計画と進み具合"]
+    assert [plan.cell(1, c).value for c in (10, 11, 12)] == ["状態", "担当", "期限"]
+    assert plan["L2"].value == dt.datetime(2027, 2, 28) and plan["L2"].is_date  # typed 2027/2/28, stored as a date
+    assert plan["L3"].value == dt.datetime(2027, 3, 31) and plan["L3"].number_format == "yyyy/mm/dd"
+    assert plan["L4"].value in (None, "")  # no due date: an empty cell, not the text 「」
+    created = next(row[1] for row in wb["概要"].iter_rows() if row[0].value == "作成日時")
+    assert created.is_date and isinstance(created.value, dt.datetime)
+
+
+def count_formula(value: str, plan) -> int:
+    """Evaluate the summary's COUNTIF/COUNTA over the plan sheet as Excel would (openpyxl keeps formulas only)."""
+    m = re.fullmatch(r"=COUNTIF\('計画と進み具合'!\$([A-Z])\$(\d+):\$\1\$(\d+),\"(.+)\"\)", value)
+    if m:
+        col, lo, hi, label = m.groups()
+        return sum(plan[f"{col}{r}"].value == label for r in range(int(lo), int(hi) + 1))
+    m = re.fullmatch(r"=COUNTA\('計画と進み具合'!\$([A-Z])\$(\d+):\$\1\$(\d+)\)", value)
+    assert m, value
+    col, lo, hi = m.groups()
+    return sum(plan[f"{col}{r}"].value not in (None, "") for r in range(int(lo), int(hi) + 1))
+
+
+def test_the_summary_counts_are_formulas_over_the_plan_sheet():
+    s = planned()
+    wb = workbook_of(s)
+    summary = {row[0].value: row[1].value for row in wb["概要"].iter_rows()}
+    plan = wb["計画と進み具合"]
+    n = len(s.result().measures)
+    assert isinstance(summary["計画の対策の数"], str) and count_formula(summary["計画の対策の数"], plan) == n
+    assert count_formula(summary["進み具合: 完了"], plan) == 1
+    assert count_formula(summary["進み具合: 予定"], plan) == 1
+    assert count_formula(summary["進み具合: 未着手"], plan) == n - 2
+    plan["J4"].value = "完了"  # the adviser marks one more in Excel: the count follows
+    assert count_formula(summary["進み具合: 完了"], plan) == 2
+
+
+def test_the_state_column_refuses_other_values_and_the_due_column_takes_dates():
+    wb = workbook_of(planned())
+    plan = wb["計画と進み具合"]
+    n = plan.max_row
+    by_range = {str(dv.sqref): dv for dv in plan.data_validations.dataValidation}
+    state, due = by_range[f"J2:J{n}"], by_range[f"L2:L{n}"]
+    assert state.type == "list" and state.formula1 == '"未着手,予定,完了,対象外"'
+    assert state.showErrorMessage and state.errorStyle == "stop" and "選んでください" in state.error
+    assert due.type == "date" and due.showErrorMessage and "日付" in due.error
+
+
+def test_every_table_filters_and_prints_on_a4_fitted_to_width():
+    wb = workbook_of(planned())
+    for name in ("守るべき情報", "計画と進み具合", "回答の記録"):
+        ws = wb[name]
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+        assert ws.auto_filter.ref.endswith(str(ws.max_row)), name  # every row, not only the first
+        assert ws.print_title_rows == "$1:$1", name  # the header repeats on each printed page
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == 9, ws.title  # 9: A4 in the OOXML paper codes
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.oddFooter.center.text == "&P / &N", ws.title
+    assert wb["計画と進み具合"].page_setup.orientation == "landscape"
+
+
+def test_cells_are_set_in_a_japanese_font():
+    wb = workbook_of(planned())
+    fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value not in (None, "")}
+    assert fonts == {"游ゴシック"}
