@@ -142,3 +142,19 @@ def clause_answers(kind: AskKind, clause_text: str, proper_nouns) -> bool:
     if kind == "names":
         return bool(proper_nouns(text))
     return True  # definitions are checked on the term (term_is_used), not on one clause
+
+
+# 「2番目のは」「二つ目の」「最初のやつ」「最後の」: a follow-up that points at one item of the previous answer's list.
+_ORDINAL = re.compile(r"([1-9]|[一二三四五六七八九])\s*(?:番目|つ目|個目)|(最初|一番上|はじめ)の|(最後|一番下)の")
+_KANJI_ORDINAL = "一二三四五六七八九"
+
+
+def ordinal_in(question: str) -> int | None:
+    """The place in a list a follow-up points at: 1 for the first, 2 for the second, -1 for the last."""
+    m = _ORDINAL.search(nfkc(question))
+    if not m:
+        return None
+    if m.group(1):
+        n = m.group(1)
+        return int(n) if n.isdigit() else _KANJI_ORDINAL.index(n) + 1
+    return 1 if m.group(2) else -1

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from .advice import Advisor
+from .advice import Advice, Advisor
+from .advice import lead as action_lead
 from .answer import Answer, Answerer, Assistant, Event
-from .asks import asks_for, is_question
+from .asks import asks_for, is_question, ordinal_in
 from .clause_refs import clause_references
 from .config import SHIPPED_CORPUS
 from .guard import (
@@ -28,7 +29,7 @@ from .guard import (
     validate_question,
 )
 from .intent import Cues, Evidence, Intent, IntentClassifier, IntentDecision
-from .retrieve import Retrieval, cited_in, is_followup, last_user_turn
+from .retrieve import Retrieval, cited_in, is_followup, last_user_turn, proposed_in
 from .texts import text
 from .triage.flow import (
     UNKNOWN,
@@ -192,13 +193,13 @@ class Conversation:
                     if a.refused and a.refusal_reason == "unsupported" and d.votes.get("action", 0.0) >= self.s.action_fallback:
                         # Nothing in the documents answers it, but it was nearly an action question: the
                         # product's advice helps where a quote cannot (「うちは町工場です。何から？」).
-                        event = Event("final", answer=self.action(q, r))
+                        event = Event("final", answer=self.action(q, r, history))
                     else:
                         event = Event("final", answer=replace(a, intent="documents"))
                 yield event
             return
         if intent == "action":
-            yield Event("final", answer=self.action(q, r))
+            yield Event("final", answer=self.action(q, r, history))
             return
         if intent == "triage":
             yield Event("final", answer=self.triage_answer(q, r))
@@ -215,7 +216,24 @@ class Conversation:
         return "out_of_scope"
 
     # -- action questions ----------------------------------------------------------------------------
-    def action(self, q: str, r: Retrieval) -> Answer:
+    def advise(self, q: str, history: list[dict] | None = None) -> list[Advice]:
+        """The measures for an action question. A follow-up is advised with the question it follows
+        (「データの場合は？」 after a question on customers' drawings), and one that points at an item of
+        the previous answer's list (「2番目のはどうやるの？」) gets that measure first; both read the
+        previous turns as data (their text and the measures they proposed), not the rendered answer."""
+        history = history or []
+        advisor = self.s.advisor
+        previous = last_user_turn(history)
+        follows = bool(previous) and is_followup(q, history)
+        advice = advisor.advise(f"{previous} {q}" if follows else q)
+        place, proposed = ordinal_in(q), proposed_in(history)
+        if place is not None and proposed and -len(proposed) <= (place - 1 if place > 0 else place) < len(proposed):
+            pointed = proposed[place - 1 if place > 0 else place]
+            if pointed in advisor.catalogue.by_id:
+                advice = [advisor.one(pointed), *(x for x in advice if x.measure_id != pointed)][: advisor.policy.count]
+        return advice
+
+    def action(self, q: str, r: Retrieval, history: list[dict] | None = None) -> Answer:
         a = self.assistant
         english = is_english(q)
         scores = {h.clause_id: h.score for h in r.hits}
@@ -226,13 +244,16 @@ class Conversation:
             clauses.insert(0, a.corpus.resolve(top.clause_id))
         clauses += self._standard_clauses(q)
         citations, lines = a.quote_lines(clauses, a.terms_of(q), english)
-        lead = a.plain_lead(clauses[0].id, english) if clauses else None
-        advice = self.s.advisor.advise(q)
-        parts = ([text("head.answer", english, text=lead), ""] if lead else [])
-        parts += [text("head.official", english), *lines, "", a.versions_line(citations, english)]
+        advice = self.advise(q, history)
+        # What to do comes first, as an adviser answers: the lead is built from the measures ranked for
+        # this question, then the measures, then the official text that frames them, as evidence.
+        lead = action_lead([self.s.advisor.catalogue[x.measure_id] for x in advice], english)
+        parts = ([text("head.answer_advice", english, text=lead), ""] if lead else [])
         if advice:
-            parts += ["", text("head.advice", english)]
+            parts += [text("head.advice", english)]
             parts += [text("advice.item", english, id=x.measure_id, title=x.title, cost=x.cost_tier, effort=x.effort) for x in advice]
+            parts += [""]
+        parts += [text("head.official", english), *lines, "", a.versions_line(citations, english)]
         parts += ["", text("offer.triage", english)]
         cited = [c.id for c in clauses]
         retrieved = [{"clause_id": cid, "score": 1.0} for cid in cited] + [row for row in a.retrieved_rows(r) if row["clause_id"] not in cited]

@@ -225,7 +225,8 @@ def _after(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, turn: Tu
         messages.append(reply)
         # A turn is data: a follow-up reads the clauses it cited, not its rendered text.
         turns = turns + [{"role": "user", "content": a.question},
-                         {"role": "assistant", "content": a.answer, "citations": [c.clause_id for c in a.citations]}]
+                         {"role": "assistant", "content": a.answer, "citations": [c.clause_id for c in a.citations],
+                          "measures": [x.measure_id for x in a.advice]}]
         answers = answers + [a.to_json()]
     s = replace(s, chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
     if turn.session is not None and turn.session.state.to_dict() != s.triage_state.to_dict():

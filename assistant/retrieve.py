@@ -62,6 +62,21 @@ def cited_in(history: list[dict]) -> list[str]:
     return []
 
 
+# The advice lines an answer writes (texts.json advice.item): 「・M41 …」, in English 「- M41 …」.
+_PROPOSED = re.compile(r"(?m)^(?:・|- )(M\d{2,3}) ")
+
+
+def proposed_in(history: list[dict]) -> list[str]:
+    """Measure IDs the last assistant turn proposed: the ones the turn carries (the page's turns are
+    data), else those its advice lines name (a history file or a REST client sends text only)."""
+    for turn in reversed(history or []):
+        if turn.get("role") == "assistant":
+            if isinstance(turn.get("measures"), list):
+                return list(dict.fromkeys(str(m) for m in turn["measures"]))
+            return list(dict.fromkeys(_PROPOSED.findall(turn.get("content", ""))))
+    return []
+
+
 def last_user_turn(history: list[dict]) -> str:
     for turn in reversed(history or []):
         if turn.get("role") == "user":

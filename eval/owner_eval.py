@@ -171,7 +171,8 @@ def run_followup(conversation, catalogue, corpus, case: FollowupCase) -> Result:
         state, answer = turn.state, turn.answer
         history += [{"role": "user", "content": said},
                     {"role": "assistant", "content": answer.answer if answer else turn.notice,
-                     "citations": [c.clause_id for c in answer.citations] if answer else []}]
+                     "citations": [c.clause_id for c in answer.citations] if answer else [],
+                     "measures": [x.measure_id for x in answer.advice] if answer else []}]
     if answer is None:
         resolved = False
     elif case.kind == "not_stated":

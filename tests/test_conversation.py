@@ -116,7 +116,11 @@ def test_where_to_start_gets_official_text_explanation_advice_and_the_offer(conv
     # certification bodies show a first-time small firm: the minimum set) follows; it leads only for questions clearly closer to it.
     assert ids[0] == "指針第1（第2段落）", ids
     assert "指針第4の2の一" in ids[1:3], ids
-    assert a.lead and "製品によるやさしい説明" in a.answer and "【公式文書の記載】" in a.answer and "【製品の助言】" in a.answer
+    # What to do comes first (#21): a lead built from the first measure, labelled as the product's advice, then the
+    # measures, then the official text as evidence.
+    assert a.lead and a.advice[0].title in a.lead and a.answer.startswith("【答え】" + a.lead)
+    assert "（製品の助言。公式文書の記載ではありません）" in a.answer.split("\n")[0]
+    assert a.answer.index("【製品の助言】") < a.answer.index("【公式文書の記載】")
     assert {"responsible", "inventory"} <= {k for x in a.advice for k in x.keys}
     out = a.to_json()
     assert out["advice"][0]["label"] == "製品の助言" and set(out["advice"][0]) == {"measure_id", "title", "cost_tier", "label"}
@@ -196,3 +200,52 @@ def test_ask_json_carries_intent_advice_and_offer(home, assistant):
     quote = "法第二条第二十四項第一号に掲げる業務から生じるリスクに対して"
     assert text.count(quote) == 1  # the quote is printed once, not again under 出典
     assert text.splitlines()[0].startswith("【答え】")  # it leads with the one-sentence answer
+
+
+# -- advice ranked by the question (#21) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("japanese, english, covers", [
+    ("営業の社員が月末で辞めます。最終日までに何をしておけばいい？",
+     "One of our sales staff is quitting at the end of the month. What should we do before his last day?", {"leavers"}),
+    ("社員が私物のUSBメモリで事務所のPCと工作機械の間でデータを動かしています。大丈夫？",
+     "My staff use their own USB sticks to move data between the office PC and the machines. Is that OK?", {"take_out_send"}),
+    ("お客さんから預かった図面はどう管理すればいい？", "How should we manage the drawings our customers send us?", {"customer_supplied"}),
+])
+def test_the_same_question_in_english_and_japanese_gets_advice_on_its_topic(conversation, japanese, english, covers):
+    # An adviser answers a leaver with the leaving pledge and closing accounts, a USB question with the rules for
+    # taking data out, customers' drawings with the entrusted-information ledger, in either language.
+    ja, en = conversation.ask(japanese), conversation.ask(english)
+    assert ja.intent == en.intent == "action"
+    assert covers & set(ja.advice[0].keys), [x.measure_id for x in ja.advice]
+    assert covers & set(en.advice[0].keys), [x.measure_id for x in en.advice]
+
+
+def test_a_question_on_sending_by_email_is_not_answered_with_fax_and_post(conversation):
+    a = conversation.ask("図面をメールで送るときに気をつけることは？")
+    first = conversation.s.advisor.catalogue[a.advice[0].measure_id]
+    assert "電子データ" in dict(first.controls) and "take_out_send" in first.keys, first.title
+    assert "FAX" not in a.lead
+
+
+def test_an_elliptic_follow_up_is_advised_with_the_question_it_follows(conversation):
+    first = conversation.ask("取引先から預かった図面の管理、何から始めればいい？")
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": first.answer, "citations": [c.clause_id for c in first.citations],
+                "measures": [x.measure_id for x in first.advice]}]
+    alone = conversation.ask("データの場合は？")
+    follow = conversation.ask("データの場合は？", history, "action")
+    assert follow.intent == "action"
+    keys = {k for x in follow.advice for k in x.keys}
+    assert "customer_supplied" in keys or {"restrict_access", "store_lock"} & keys, [x.measure_id for x in follow.advice]
+    assert [x.measure_id for x in follow.advice] != [x.measure_id for x in alone.advice]  # the context changed the advice
+
+
+def test_a_follow_up_that_points_at_the_second_measure_gets_it_first(conversation):
+    first = conversation.ask("社員が辞めるときに何をすればいい？")
+    assert len(first.advice) >= 2
+    second = first.advice[1].measure_id
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": first.answer, "measures": [x.measure_id for x in first.advice]}]
+    follow = conversation.ask("2番目のはどうやるの？", history, "action")
+    assert follow.advice[0].measure_id == second and first.advice[1].title in follow.lead
+    text_only = conversation.ask("2番目のはどうやるの？", [history[0], {"role": "assistant", "content": first.answer}], "action")
+    assert text_only.advice[0].measure_id == second  # a REST client's text-only turn names its measures in its advice lines

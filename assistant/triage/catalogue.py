@@ -59,6 +59,7 @@ class Measure:
     controls: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (form, controls)
     situations: tuple[str, ...] = ()
     prerequisites: tuple[str, ...] = ()
+    en: str = ""  # an English summary, searched only: an English question finds the same measure (never shown)
 
     def controls_for(self, form: str) -> tuple[str, ...]:
         return dict(self.controls).get(form, ())
@@ -102,7 +103,7 @@ def _load(path: str) -> Catalogue:
         measures.append(Measure(
             m["id"], m["title"], m["what"], m["how_small"], m["group"], m["cost_tier"], m["effort"],
             tuple(covers.get("org", [])), tuple((f, tuple(c)) for f, c in covers.get("controls", {}).items()),
-            tuple(covers.get("situations", [])), tuple(m.get("prerequisites", [])),
+            tuple(covers.get("situations", [])), tuple(m.get("prerequisites", [])), m.get("en", ""),
         ))
     ids = {m.id for m in measures}
     if len(ids) != len(measures):
