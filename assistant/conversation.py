@@ -37,8 +37,10 @@ from .triage.flow import (
     TriageError,
     TriageState,
     forms_in,
+    prefill,
     says_unknown,
 )
+from .triage.profile import firm_profile, profile_line
 from .triage.replies import BACK_LABEL, BACK_WORDS
 from .triage.session import TriageServices, TriageSession
 
@@ -124,6 +126,7 @@ class ChatState:
     triage: dict | None = None  # TriageState.to_dict()
     triage_active: bool = False
     previous_intent: str | None = None
+    firm: dict = field(default_factory=dict)  # what the owner said of the firm (triage.profile), for the diagnosis
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -131,7 +134,7 @@ class ChatState:
     @classmethod
     def from_dict(cls, d: dict | None) -> ChatState:
         d = d or {}
-        return cls(d.get("triage"), bool(d.get("triage_active")), d.get("previous_intent"))
+        return cls(d.get("triage"), bool(d.get("triage_active")), d.get("previous_intent"), dict(d.get("firm") or {}))
 
 
 @dataclass
@@ -296,16 +299,25 @@ class Conversation:
         if state.triage_active and not session.finished:
             return self._triage_turn(said, history, state, session)
         q = validate_question(said.text, self.assistant.cfg.max_question_chars)
+        # 「金属部品の下請けで社員12人です」: what the owner says of the firm is kept for the diagnosis and shown back.
+        profile = firm_profile(q, self.s.triage.flow.firm_questions)
+        learned = {k: v for k, v in profile.items() if state.firm.get(k) != v}
+        state = replace(state, firm={**state.firm, **profile})
         routing = self.decide(q, history, state.previous_intent)
         if routing.intent == "triage":
             return self._start(state, session)
         a = self.ask(q, history, state.previous_intent, routing)
-        return Turn(replace(state, previous_intent=a.intent), answer=a, session=session)
+        notice = text("firm.learned", is_english(q), line=profile_line(learned)) if learned else ""
+        return Turn(replace(state, previous_intent=a.intent), answer=a, session=session, notice=notice)
 
     def _start(self, state: ChatState, session: TriageSession) -> Turn:
         if session.finished and session.started:
             session = replace(session, state=TriageState())  # a finished one: a new diagnosis
         notice = text("triage.resume") if session.started else text("triage.start")
+        filled, applied = prefill(session.state, self.s.triage.flow, state.firm)
+        if applied:
+            session = replace(session, state=filled)
+            notice += "\n" + text("triage.prefilled", line=profile_line(applied))
         new = replace(state, triage=session.state.to_dict(), triage_active=True, previous_intent="triage")
         return Turn(new, question=session.question, notice=notice, session=session)
 

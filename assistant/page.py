@@ -55,6 +55,7 @@ class WebSession:
     previous_code: str | None = None  # the consultation this one re-assesses
     chat_active: bool = False  # the diagnosis is running in the chat
     previous_intent: str | None = None  # the chat's last intent, for follow-ups
+    firm: tuple[tuple[str, object], ...] = ()  # what the owner said of the firm in the chat (ChatState.firm), as pairs
 
     def with_id(self) -> WebSession:
         return self if self.id else replace(self, id=uuid.uuid4().hex)
@@ -62,6 +63,10 @@ class WebSession:
     def fresh(self, **changes) -> WebSession:
         """A new, empty session for the same browser (its limits and downloads stay its own)."""
         return WebSession(id=self.with_id().id, **changes)
+
+    @property
+    def firm_profile(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.firm}
 
     @property
     def triage_state(self) -> TriageState:
@@ -165,7 +170,7 @@ def chat_turn(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, clien
     except (RateLimited, IndexUnavailable) as exc:
         yield _failed(s, chat, said, f"⚠️ {md_text(exc)}")
         return
-    state = ChatState(s.triage, s.chat_active, s.previous_intent)
+    state = ChatState(s.triage, s.chat_active, s.previous_intent, s.firm_profile)
     started = time.perf_counter()
     try:
         if said.action == "say" and not state.triage_active and conv.s.answerer.streams:
@@ -220,6 +225,11 @@ def _after(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, turn: Tu
     messages, turns, answers = chat.messages + [{"role": "user", "content": user_message(said.text)}], chat.turns, chat.answers
     if (a := turn.answer) is not None:
         reply = {"role": "assistant", "content": answer_markdown(a)}
+        if turn.notice and turn.question is None:
+            # What the turn learned of the firm goes with the answer: the chat shows the quick replies
+            # of its last message only, and the answer's offer must stay clickable.
+            reply["content"] += "\n\n" + md_text(turn.notice)
+            turn = replace(turn, notice="")
         if a.offer == "triage":
             reply["options"] = [{"label": ChatInput.START_LABEL, "value": ChatInput.START_VALUE}]
         messages.append(reply)
@@ -228,7 +238,8 @@ def _after(ctx: AppContext, s: WebSession, said: ChatInput, chat: Chat, turn: Tu
                          {"role": "assistant", "content": a.answer, "citations": [c.clause_id for c in a.citations],
                           "measures": [x.measure_id for x in a.advice]}]
         answers = answers + [a.to_json()]
-    s = replace(s, chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent)
+    s = replace(s, chat_active=turn.state.triage_active, previous_intent=turn.state.previous_intent,
+                firm=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in turn.state.firm.items()))
     if turn.session is not None and turn.session.state.to_dict() != s.triage_state.to_dict():
         s, note = persist(ctx, s, turn.session, client)
         if note:

@@ -279,10 +279,12 @@ def chat_option(pg, label: str, expect: str) -> None:
 
 def test_a_whole_diagnosis_in_the_chat_with_a_side_question_and_the_record(page, tmp_path):
     ask(page, "うちは社員10人の町工場です。何から始めればいいですか？", "製品の助言")
+    assert "従業員の人数: 6〜20人" in page.inner_text("#chat")  # what the owner said of the firm, shown back (#21)
     chat_option(page, "見極め診断を始める", "会社名")
+    assert "回答済みにしました" in page.inner_text("#chat")
     chat_reply(page, "架空鉄工", "業種")
-    chat_option(page, "金属加工", "従業員")
-    chat_option(page, "6〜20人", "他社や社外")
+    chat_option(page, "金属加工", "他社や社外")  # the size was said in the first message: not asked again
+    assert "従業員の人数は？" not in page.inner_text("#chat")
     chat_reply(page, "見極めって何？", "見極め診断の途中です")  # a side question: answered, and the diagnosis carries on
     assert "守るべき" in page.inner_text("#chat")
     chat_option(page, "下請け・受託", "技術情報を挙げて")

@@ -249,3 +249,22 @@ def test_a_follow_up_that_points_at_the_second_measure_gets_it_first(conversatio
     assert follow.advice[0].measure_id == second and first.advice[1].title in follow.lead
     text_only = conversation.ask("2番目のはどうやるの？", [history[0], {"role": "assistant", "content": first.answer}], "action")
     assert text_only.advice[0].measure_id == second  # a REST client's text-only turn names its measures in its advice lines
+
+
+def test_what_the_owner_said_of_the_firm_is_shown_back_and_not_asked_again(conversation):
+    from assistant.conversation import ChatInput, ChatState
+
+    said = "社員10人の板金屋です。預かった図面の管理、何から始めればいい？"
+    turn = conversation.reply(said, [], ChatState())
+    assert turn.answer is not None and turn.answer.intent == "action"
+    assert "業種: 金属加工" in turn.notice and "6〜20人" in turn.notice  # shown back for confirmation
+    history = [{"role": "user", "content": said}, {"role": "assistant", "content": turn.answer.answer}]
+    turn = conversation.reply(ChatInput("", "start_triage"), history, turn.state, turn.session)
+    assert "回答済み" in turn.notice
+    asked = []
+    while turn.question is not None and turn.question.id.startswith("firm."):
+        asked.append(turn.question.field)
+        said = ChatInput("架空精機") if turn.question.kind == "text" else ChatInput("", "unknown")
+        turn = conversation.reply(said, history, turn.state, turn.session)
+    assert asked == ["name", "collaboration"]  # industry and size were said; the rest is asked
+    assert turn.session.state.firm["industry"] == "金属加工" and turn.session.state.firm["size"] == "6〜20人"

@@ -22,6 +22,8 @@ from typing import Literal
 
 from ..limits import LIMITS
 from ..textnorm import nfkc, strip_invisible
+from .profile import FIELD_LABELS as PROFILE_LABELS
+from .profile import options_named
 from .rules import TRIAGE_DIR, UNKNOWN, Rubric
 
 ITEM_FIELDS = ("forms", "location", "access", "goes_outside", "competitive", "damage", "public", "confidential_obligation", "legal_control")
@@ -43,6 +45,7 @@ class Question:
     help: str = ""
     item: int | None = None  # the item a per-item question is about
     items: tuple[int, ...] = ()  # the items a batch question covers (checkboxes over the inventory)
+    words: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (option, words that name it): free text read as options
 
     @property
     def unknown_allowed(self) -> bool:
@@ -161,7 +164,8 @@ def _plan_targets(state: TriageState, flow: Flow, q: ItemQuestion) -> list[int]:
 
 
 def _firm_question(q: dict) -> Question:
-    return Question(q["id"], q["field"], q["kind"], q["text"], tuple(q.get("options", ())), q.get("help", ""))
+    words = tuple((o, tuple(ws)) for o, ws in q.get("words", {}).items())
+    return Question(q["id"], q["field"], q["kind"], q["text"], tuple(q.get("options", ())), q.get("help", ""), words=words)
 
 
 def _item_question(q: ItemQuestion, state: TriageState, targets: list[int], flow: Flow) -> Question:
@@ -264,6 +268,28 @@ def answer(state: TriageState, flow: Flow, value, reader=None) -> TriageState:
     return new
 
 
+def prefill(state: TriageState, flow: Flow, known: dict) -> tuple[TriageState, dict]:
+    """Firm answers the owner already gave in the chat, applied before the diagnosis asks them: each
+    one logged like an answer, so 「戻る」 undoes it and the question is asked after all. Returns the
+    new state and what it applied (only options of a question not answered yet)."""
+    new = TriageState.from_dict(state.to_dict())
+    applied: dict = {}
+    for q in flow.firm_questions:
+        f, value = q["field"], known.get(q["field"])
+        if not value or f in new.firm:
+            continue
+        options = set(q.get("options", ()))
+        if q["kind"] == "multi" and isinstance(value, list) and value and set(value) <= options:
+            applied[f] = list(value)
+        elif q["kind"] == "choice" and value in options:
+            applied[f] = value
+        else:
+            continue
+        new.firm[f] = applied[f]
+        new.log.append({"q": q["id"], "items": []})
+    return new, applied
+
+
 def back(state: TriageState, flow: Flow) -> TriageState:
     """Undo the last answer; the question is asked again. At the start, nothing changes."""
     new = TriageState.from_dict(state.to_dict())
@@ -301,6 +327,19 @@ _FORM_WORDS = {
     "人の知識・ノウハウ": re.compile(r"人の|頭|職人|技能|ノウハウ|経験|口頭|勘"),
 }
 MAX_ITEMS = LIMITS.items
+# What each answer is called where people read it (records, the grid, messages): never the field's name.
+ANSWER_LABELS = {
+    "forms": "態様", "location": "保管場所", "access": "利用できる人", "goes_outside": "社外に渡す",
+    "competitive": "競争力の源泉", "damage": "漏えい時の損害", "public": "公開済み・再現容易",
+    "confidential_obligation": "秘密保持の義務", "legal_control": "法令上の管理対象",
+}
+FIELD_LABELS = {**PROFILE_LABELS, **ANSWER_LABELS, "items": "情報の一覧"}
+
+
+def label_of(field_name: str) -> str:
+    return FIELD_LABELS.get(field_name, field_name)
+
+
 MAX_NAME_CHARS = LIMITS.item_name_chars
 MAX_TEXT_CHARS = LIMITS.text_chars
 
@@ -328,9 +367,9 @@ def read_items(value) -> list[str]:
     names = [n for n in dict.fromkeys(names) if n and n != UNKNOWN]
     for n in names:
         if len(n) > MAX_NAME_CHARS:
-            raise TriageError(f"items: 情報の名前が長すぎます（{n[:20]}…）。{MAX_NAME_CHARS} 文字以内にしてください。")
+            raise TriageError(f"{label_of('items')}: 情報の名前が長すぎます（{n[:20]}…）。{MAX_NAME_CHARS} 文字以内にしてください。")
     if len(names) > MAX_ITEMS:
-        raise TriageError(f"items: 情報は一度に {MAX_ITEMS} 件までです（{len(names)} 件）。似たものはまとめるか、診断を分けてください。")
+        raise TriageError(f"{label_of('items')}: 情報は一度に {MAX_ITEMS} 件までです（{len(names)} 件）。似たものはまとめるか、診断を分けてください。")
     return names
 
 
@@ -347,7 +386,7 @@ def read_batch(q: Question, value, names: list[str], none_label: str) -> dict[in
         for name, i in index.items():
             v = clean(value.get(name, UNKNOWN))
             if v not in ("はい", "いいえ", UNKNOWN):
-                raise TriageError(f"{q.field}: 「{name}」の回答「{v[:20]}」は使えません（はい、いいえ、{UNKNOWN}）。")
+                raise TriageError(f"{label_of(q.field)}: 「{name}」の回答「{v[:20]}」は使えません（はい、いいえ、{UNKNOWN}）。")
             out[i] = v
         return out
     if isinstance(value, str):
@@ -358,16 +397,16 @@ def read_batch(q: Question, value, names: list[str], none_label: str) -> dict[in
             return {i: "いいえ" for i in index.values()}
         chosen = [n for n in names if n in text]
         if not chosen:
-            raise TriageError(f"{q.field}: どの情報のことか読み取れませんでした。{'、'.join(names)} の中から選ぶか、「{none_label}」「{UNKNOWN}」で答えてください。")
+            raise TriageError(f"{label_of(q.field)}: どの情報のことか読み取れませんでした。{'、'.join(names)} の中から選ぶか、「{none_label}」「{UNKNOWN}」で答えてください。")
         value = chosen
     picked = [clean(v) for v in (value or [])]
     if picked == [UNKNOWN]:
         return {i: UNKNOWN for i in index.values()}
     unknown = [p for p in picked if p not in allowed and p != none_label]
     if unknown:
-        raise TriageError(f"{q.field}: 「{unknown[0][:20]}」は選択肢にありません（{'、'.join(names)}、{none_label}）。")
+        raise TriageError(f"{label_of(q.field)}: 「{unknown[0][:20]}」は選択肢にありません（{'、'.join(names)}、{none_label}）。")
     if not picked:
-        raise TriageError(f"{q.field}: 当てはまる情報を選ぶか、「{none_label}」か「{UNKNOWN}」を選んでください。")
+        raise TriageError(f"{label_of(q.field)}: 当てはまる情報を選ぶか、「{none_label}」か「{UNKNOWN}」を選んでください。")
     return {i: ("はい" if n in picked else "いいえ") for n, i in index.items()}
 
 
@@ -381,12 +420,12 @@ def read_forms(value) -> tuple[list[str], str]:
     if isinstance(value, str):
         text = clean(value)
         if len(text) > MAX_TEXT_CHARS:
-            raise TriageError(f"forms: {MAX_TEXT_CHARS} 文字以内で入力してください。")
+            raise TriageError(f"{label_of('forms')}: {MAX_TEXT_CHARS} 文字以内で入力してください。")
         if not text or _UNKNOWN.fullmatch(text) or text == UNKNOWN:
             return [UNKNOWN], location
         forms = forms_in(text)
         if not forms:
-            raise TriageError(f"forms: どんな形か読み取れませんでした。{'、'.join(FORMS)}、{UNKNOWN} から選ぶか、「紙の図面を書庫に」のように書いてください。")
+            raise TriageError(f"{label_of('forms')}: どんな形か読み取れませんでした。{'、'.join(FORMS)}、{UNKNOWN} から選ぶか、「紙の図面を書庫に」のように書いてください。")
         return forms, location or text
     chosen = []
     for v in value or []:
@@ -396,7 +435,7 @@ def read_forms(value) -> tuple[list[str], str]:
         elif v:
             found = forms_in(v)
             if not found:
-                raise TriageError(f"forms: 「{v[:20]}」は選択肢にありません（選択肢: {'、'.join(FORMS)}、{UNKNOWN}）。")
+                raise TriageError(f"{label_of('forms')}: 「{v[:20]}」は選択肢にありません（選択肢: {'、'.join(FORMS)}、{UNKNOWN}）。")
             chosen += found
     chosen = list(dict.fromkeys(chosen))
     if len(chosen) > 1 and UNKNOWN in chosen:
@@ -407,7 +446,7 @@ def read_forms(value) -> tuple[list[str], str]:
 def _text(value, field_name: str) -> str:
     text = clean(value or "")
     if len(text) > MAX_TEXT_CHARS:
-        raise TriageError(f"{field_name}: {MAX_TEXT_CHARS} 文字以内で入力してください。")
+        raise TriageError(f"{label_of(field_name)}: {MAX_TEXT_CHARS} 文字以内で入力してください。")
     return text
 
 
@@ -416,6 +455,12 @@ def read_answer(q: Question, value):
     if q.kind == "text":
         return _text(value, q.field) or UNKNOWN
     if q.kind == "multi":
+        if isinstance(value, str) and not _UNKNOWN.search(clean(value)):
+            # 「下請け・受託と、顧客と情報を共有」: the options a sentence names (the options contain ・ and と, so
+            # the text is not split on them), by the option itself or a word for it.
+            named = options_named(clean(value), q.options, dict(q.words))
+            if named:
+                return named
         values = value if isinstance(value, list) else re.split(r"[,、，\s]+", str(value or ""))
         chosen = []
         for v in values:
@@ -427,7 +472,7 @@ def read_answer(q: Question, value):
             elif _UNKNOWN.search(v):
                 chosen.append(UNKNOWN)
             else:
-                raise TriageError(f"{q.field}: 「{v[:30]}」は選択肢にありません（選択肢: {'、'.join(q.options)}、{UNKNOWN}）。")
+                raise TriageError(f"{label_of(q.field)}: 「{v[:30]}」は選択肢にありません（選択肢: {'、'.join(q.options)}、{UNKNOWN}）。")
         chosen = list(dict.fromkeys(chosen))
         if len(chosen) > 1 and UNKNOWN in chosen:
             chosen.remove(UNKNOWN)
@@ -451,4 +496,7 @@ def read_answer(q: Question, value):
     for option in q.options:
         if option in text:
             return option
-    raise TriageError(f"{q.field}: 「{text[:30]}」を読み取れませんでした。{'、'.join(q.options)}、{UNKNOWN} のいずれかで答えてください。")
+    named = options_named(text, q.options, dict(q.words))
+    if len(named) == 1:
+        return named[0]
+    raise TriageError(f"{label_of(q.field)}: 「{text[:30]}」を読み取れませんでした。{'、'.join(q.options)}、{UNKNOWN} のいずれかで答えてください。")

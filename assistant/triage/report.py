@@ -14,15 +14,11 @@ from ..clause_refs import cite
 from ..fonts import japanese_font
 from ..markup import md_text, plain
 from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
+from .flow import ANSWER_LABELS
 from .model import PROGRESS_LABELS, TriageResult
 from .rules import STATUS_LABELS
 
 SCOPE_LABEL = {"whole": "全体", "lead": "柱書き"}
-ANSWER_LABELS = {
-    "forms": "態様", "location": "保管場所", "access": "利用できる人", "goes_outside": "社外に渡す",
-    "competitive": "競争力の源泉", "damage": "漏えい時の損害", "public": "公開済み・再現容易",
-    "confidential_obligation": "秘密保持の義務", "legal_control": "法令上の管理対象",
-}
 def _join(values) -> str:
     return "・".join(values) if isinstance(values, list) else str(values)
 

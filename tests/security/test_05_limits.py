@@ -12,7 +12,7 @@ from helpers import http, private_home
 
 
 def test_sixty_thousand_items_are_refused_with_a_message():
-    with pytest.raises(TriageError, match="items"):
+    with pytest.raises(TriageError, match="items"):  # the answers file's own key, which its writer knows
         state_from_answers({"items": [{"name": f"情報{n}"} for n in range(60000)]})
 
 
