@@ -45,6 +45,7 @@ eval: setup
 	$(PY) -m eval --cases eval/guide/*.jsonl --gate-table guide_gate --md artifacts/eval/guide.md --json artifacts/eval/guide.json
 	$(PY) -m eval --cases eval/guide2/*.jsonl --gate-table guide2_gate --md artifacts/eval/guide2.md --json artifacts/eval/guide2.json
 	$(PY) -m eval --cases eval/guide3/*.jsonl --gate-table guide3_gate --md artifacts/eval/guide3.md --json artifacts/eval/guide3.json
+	$(PY) -m eval.owner_eval --sets eval/owner/*_dev.jsonl --gate --json artifacts/eval/owner.json
 	$(PY) -m eval --cases eval/holdout/*.jsonl --no-gate --md artifacts/eval/holdout.md --json artifacts/eval/holdout.json
 
 bench: setup

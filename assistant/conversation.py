@@ -174,16 +174,18 @@ class Conversation:
         said = f"{last_user_turn(history)} {question}" if cues.followup and last_user_turn(history) else question
         return Routing(self.s.classifier.classify(said, cues, evidence), r)
 
-    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None, routing: Routing | None = None) -> Answer:
-        """One question and its answer (ask --json, the REST API, the eval): the same routing as the chat."""
+    def ask(self, question: str, history: list[dict] | None = None, previous: str | None = None, routing: Routing | None = None,
+            offer: bool = True) -> Answer:
+        """One question and its answer (ask --json, the REST API, the eval): the same routing as the chat.
+        ``offer``: an action answer offers the diagnosis (not when one is running)."""
         final = None
-        for event in self.stream(question, history, previous, routing):
+        for event in self.stream(question, history, previous, routing, offer):
             if event.kind == "final":
                 final = event.answer
         return final
 
     def stream(self, question: str, history: list[dict] | None = None, previous: str | None = None,
-               routing: Routing | None = None) -> Iterator[Event]:
+               routing: Routing | None = None, offer: bool = True) -> Iterator[Event]:
         q = validate_question(question, self.assistant.cfg.max_question_chars)
         history = history or []
         routing = routing or self.decide(q, history, previous)
@@ -196,13 +198,13 @@ class Conversation:
                     if a.refused and a.refusal_reason == "unsupported" and d.votes.get("action", 0.0) >= self.s.action_fallback:
                         # Nothing in the documents answers it, but it was nearly an action question: the
                         # product's advice helps where a quote cannot (「うちは町工場です。何から？」).
-                        event = Event("final", answer=self.action(q, r, history))
+                        event = Event("final", answer=self.action(q, r, history, offer))
                     else:
                         event = Event("final", answer=replace(a, intent="documents"))
                 yield event
             return
         if intent == "action":
-            yield Event("final", answer=self.action(q, r, history))
+            yield Event("final", answer=self.action(q, r, history, offer))
             return
         if intent == "triage":
             yield Event("final", answer=self.triage_answer(q, r))
@@ -236,7 +238,7 @@ class Conversation:
                 advice = [advisor.one(pointed), *(x for x in advice if x.measure_id != pointed)][: advisor.policy.count]
         return advice
 
-    def action(self, q: str, r: Retrieval, history: list[dict] | None = None) -> Answer:
+    def action(self, q: str, r: Retrieval, history: list[dict] | None = None, offer: bool = True) -> Answer:
         a = self.assistant
         english = is_english(q)
         scores = {h.clause_id: h.score for h in r.hits}
@@ -257,11 +259,12 @@ class Conversation:
             parts += [text("advice.item", english, id=x.measure_id, title=x.title, cost=x.cost_tier, effort=x.effort) for x in advice]
             parts += [""]
         parts += [text("head.official", english), *lines, "", a.versions_line(citations, english)]
-        parts += ["", text("offer.triage", english)]
+        if offer:  # not during a diagnosis: it is running already
+            parts += ["", text("offer.triage", english)]
         cited = [c.id for c in clauses]
         retrieved = [{"clause_id": cid, "score": 1.0} for cid in cited] + [row for row in a.retrieved_rows(r) if row["clause_id"] not in cited]
         return Answer(q, "\n".join(parts), False, citations, retrieved[: max(5, len(cited))], a.corpus.version, intent="action",
-                      lead=lead, advice=advice, offer="triage")
+                      lead=lead, advice=advice, offer="triage" if offer else None)
 
     def _standard_clauses(self, q: str) -> list:
         """With the standard loaded: the lead texts of its parts for the forms the question names."""
@@ -330,7 +333,7 @@ class Conversation:
             elif said.action == "unknown" or (typed and says_unknown(m) and len(m) <= self.s.unknown_reply_chars):
                 session = session.unknown()
             elif typed and self._side_question(m, session.question):
-                a = self.ask(m, history, state.previous_intent)
+                a = self.ask(m, history, state.previous_intent, offer=False)
                 return Turn(state, answer=a, question=session.question, notice=text("triage.side"), session=session)
             else:
                 session = session.answer(self._value(m, session.question))

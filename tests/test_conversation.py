@@ -268,3 +268,15 @@ def test_what_the_owner_said_of_the_firm_is_shown_back_and_not_asked_again(conve
         turn = conversation.reply(said, history, turn.state, turn.session)
     assert asked == ["name", "collaboration"]  # industry and size were said; the rest is asked
     assert turn.session.state.firm["industry"] == "金属加工" and turn.session.state.firm["size"] == "6〜20人"
+
+
+def test_a_side_question_during_the_diagnosis_does_not_offer_to_start_one(conversation):
+    from assistant.conversation import ChatInput, ChatState
+
+    turn = conversation.reply(ChatInput("", "start_triage"), [], ChatState())
+    turn = conversation.reply("架空精機", [], turn.state, turn.session)
+    assert turn.question is not None and turn.question.field == "industry"
+    side = conversation.reply("USBメモリの持ち出しはどう管理すればいい？", [], turn.state, turn.session)
+    assert side.answer is not None and side.answer.intent == "action" and side.answer.advice
+    assert side.answer.offer is None and "始めますか" not in side.answer.answer  # the diagnosis is running
+    assert side.question is not None and side.question.field == "industry"  # and goes on where it was

@@ -123,3 +123,31 @@ def test_assistant_eval_is_the_same_harness(built, tmp_path):
     p = subprocess.run([sys.executable, "-m", "assistant", "eval", "--cases", str(small), "--no-gate", "--quiet"], cwd=ROOT, env=env, capture_output=True, timeout=600)
     assert p.returncode == 0, p.stderr.decode()
     assert "Recall@1" in p.stdout.decode()
+
+
+def test_what_owners_read_passes_its_gate_on_the_dev_sets(assistant):
+    # In process, on the session's index: the owner sets' dev parts, gated like the other sets.
+    import tomllib
+
+    from assistant.conversation import Conversation
+    from assistant.runtime import chat_services
+    from eval import owner_eval
+
+    cases = owner_eval.load(sorted((ROOT / "eval" / "owner").glob("*_dev.jsonl")))
+    assert {type(c).__name__ for c in cases} == {"ActionCase", "FollowupCase", "FirmCase"} and not any(c.held_out for c in cases)
+    s = owner_eval.summary(owner_eval.run(Conversation(chat_services(assistant)), cases, progress=False))
+    gate = tomllib.loads((ROOT / "eval" / "thresholds.toml").read_text(encoding="utf-8"))["owner_gate"]
+    assert owner_eval.check_gate(s["dev"], gate) == [], s
+    assert owner_eval.check_gate({"first_measure_on_topic": 0.5}, {"first_measure_on_topic": 0.85}) != []  # the gate can fail
+
+
+def test_owner_metrics_are_small_pure_functions():
+    from eval import owner_eval as o
+
+    assert o.measure_on_topic("M41", "", ("M41",), ()) and o.measure_on_topic("M20", "メール誤送信", ("M19",), ("メール",))
+    assert not o.measure_on_topic("M32", "FAX・郵送", ("M19",), ("メール",)) and not o.measure_on_topic(None, "", ("M1",), ())
+    assert o.lead_of("【答え】一文目。二文目。三文目。四文目。") == "一文目。二文目。三文目。"
+    assert o.lead_on_topic("【答え】まずは台帳を作ります。", ("台帳",)) and not o.lead_on_topic("【答え】見極めが大切。", ("台帳",))
+    assert o.chars_before_advice("あいう【製品の助言】") == 3 and o.chars_before_advice("助言なし") == 4
+    assert o.fields_carried({"industry": "化学", "size": None, "collaboration": ["自社製品"]}, {"collaboration"}) == (1, 2)
+    assert o.check_gate({"x": 400}, {"x_max": 300}) == ["x 400 (≤ 300)"]
