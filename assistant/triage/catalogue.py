@@ -60,6 +60,7 @@ class Measure:
     situations: tuple[str, ...] = ()
     prerequisites: tuple[str, ...] = ()
     en: str = ""  # an English summary, searched only: an English question finds the same measure (never shown)
+    words: tuple[str, ...] = ()  # how owners say it (「辞めた」「スマホを落とす」), searched only
 
     def controls_for(self, form: str) -> tuple[str, ...]:
         return dict(self.controls).get(form, ())
@@ -77,7 +78,8 @@ class Measure:
     def text(self) -> str:
         """What is searched for advice in the chat: title, what to do, how a small firm does it, and
         the names of what it covers (「教育」「漏えい時の対応」), so a question in those words finds it."""
-        return f"{self.title}。{self.what}{self.how_small}（{'・'.join(LABELS[k] for k in self.keys)}）"
+        words = f"（{'・'.join(self.words)}）" if self.words else ""
+        return f"{self.title}。{self.what}{self.how_small}（{'・'.join(LABELS[k] for k in self.keys)}）{words}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def _load(path: str) -> Catalogue:
             m["id"], m["title"], m["what"], m["how_small"], m["group"], m["cost_tier"], m["effort"],
             tuple(covers.get("org", [])), tuple((f, tuple(c)) for f, c in covers.get("controls", {}).items()),
             tuple(covers.get("situations", [])), tuple(m.get("prerequisites", [])), m.get("en", ""),
+            tuple(m.get("words", ())),
         ))
     ids = {m.id for m in measures}
     if len(ids) != len(measures):
