@@ -123,3 +123,54 @@ def test_cells_are_set_in_a_japanese_font():
     wb = workbook_of(planned())
     fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value not in (None, "")}
     assert fonts == {"游ゴシック"}
+
+
+# -- PDF: what an adviser hands over ------------------------------------------------------------------------------
+def pdf_chunks(pdf: bytes) -> list[list[str]]:
+    """The text each page draws, one string per line drawn (fpdf writes each line as its own text)."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = []
+    for p in PdfReader(io.BytesIO(pdf)).pages:
+        chunks: list[str] = []
+        p.extract_text(visitor_text=lambda t, *_: chunks.append(t) if t.strip() else None)
+        pages.append(chunks)
+    return pages
+
+
+def test_every_pdf_page_is_numbered_n_of_n():
+    pages = pdf_chunks(report.pdf(planned().result()))
+    assert len(pages) >= 2
+    for i, chunks in enumerate(pages, start=1):
+        assert f"{i} / {len(pages)}" in [c.strip() for c in chunks], chunks[-3:]
+
+
+def test_pdf_lines_follow_japanese_line_breaking_and_dates_stay_whole():
+    pages = pdf_chunks(report.pdf(planned().result()))
+    drawn = [c for chunks in pages for c in chunks]
+    # Closers that no text of the record opens with, so a line opening with one was broken there (a bullet 「・」
+    # or a cost 「〜1万円」 may open a text).
+    starts = [c for c in drawn if c.lstrip()[:1] in "。、，．）」』】"]
+    assert starts == [], starts[:5]  # no line opens with 。、）」…
+    assert {"2027-02-28", "2027-03-31"} <= {c.strip() for c in drawn}  # a due date is one line of its cell
+
+
+def test_a_pdf_heading_is_never_the_last_thing_on_a_page():
+    for chunks in pdf_chunks(report.pdf(planned().result()))[:-1]:
+        body = [c for c in chunks if not re.fullmatch(r"\s*\d+ / \d+\s*", c)]
+        assert not re.match(r"\d\. ", body[-1]), body[-3:]
+
+
+def test_a_rendered_pdf_page_shows_its_number_at_the_foot():
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(report.pdf(planned().result()))
+    image = doc[0].render(scale=1).to_pil().convert("L")
+    w, h = image.size
+    foot = image.crop((int(w * 0.4), int(h * 0.95), int(w * 0.6), h))  # where 「1 / N」 is drawn
+    body = image.crop((0, int(h * 0.1), w, int(h * 0.5)))
+    foot_ink, body_ink = foot.getextrema(), body.getextrema()  # (darkest, lightest) grey
+    assert foot_ink[0] < 128  # ink: the page number
+    assert body_ink[0] < 128 and body_ink[1] > 200  # text on a white page

@@ -12,6 +12,7 @@ import io
 
 from ..clause_refs import cite
 from ..fonts import japanese_font
+from ..linebreak import lines
 from ..markup import md_text, plain
 from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
 from .flow import ANSWER_LABELS
@@ -149,31 +150,46 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
     from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
 
-    doc = FPDF(format="A4")
+    class Record(FPDF):
+        def footer(self) -> None:  # 「n / N」 on every page; {nb} is the page count, filled in at the end
+            self.set_y(-12)
+            self.set_font("ipaex", size=8)
+            self.cell(0, 6, f"{self.page_no()} / {{nb}}", align="C")
+
+    doc = Record(format="A4")
     doc.add_font("ipaex", fname=str(japanese_font()))
     doc.set_margins(15, 15, 15)
+    doc.set_auto_page_break(True, margin=18)
     doc.add_page()
     width = doc.w - doc.l_margin - doc.r_margin
     # Only the regular face of the Japanese font is embedded: headings are shaded, not bold.
     heading_style = FontFace(emphasis="", fill_color=(230, 236, 244))
 
-    def title(text: str, size: float) -> None:
+    def title(text: str, size: float, keep: float = 30) -> None:
+        # A heading stays with what follows it: when less than ``keep`` mm is left, it opens the next page.
+        if doc.will_page_break(keep + size * 0.6):
+            doc.add_page()
         doc.ln(2)
         doc.set_font("ipaex", size=size)
         doc.multi_cell(width, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
 
     def para(text: str, size: float = 9.5) -> None:
+        # Broken by Japanese rules (linebreak.lines): a hanging 。 may pass the edge, so each line is a cell.
         doc.set_font("ipaex", size=size)
-        doc.multi_cell(width, 5.5, plain(text) or " ", new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=WrapMode.CHAR)
+        for line in lines(plain(text) or " ", width, doc.get_string_width):
+            doc.cell(width, 5.5, line or " ", new_x="LMARGIN", new_y="NEXT")
 
     def table(head: list[str], rows: list[list[str]], widths: list[float]) -> None:
         doc.set_font("ipaex", size=8)
+        # Each cell's text is broken beforehand to its column's width (less the cell margins), so fpdf
+        # never breaks it itself: no 。 opens a line, no date splits.
+        inner = [w / sum(widths) * width - 2 * doc.c_margin - 0.4 for w in widths]
         with doc.table(text_align="LEFT", line_height=4.5, first_row_as_headings=True, headings_style=heading_style,
                        col_widths=widths, wrapmode=WrapMode.CHAR) as t:
             for cells in [head, *rows]:
                 row = t.row()
-                for cell in cells:
-                    row.cell(plain(cell) or " ")
+                for cell, w in zip(cells, inner):
+                    row.cell("\n".join(lines(plain(cell) or " ", w, doc.get_string_width, hang=False)))
         doc.ln(2)
 
     title("見極め診断の記録（技術情報管理認証制度）", 16)
@@ -218,7 +234,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
         for n, m in enumerate(r.measures, start=1):
             p = r.progress_of(m.id)
             rows.append([str(n), m.id, f"{m.title}（{m.group_label}）", "、".join(m.serves), f"{m.cost_tier}／{m.effort}", p.label, p.owner, p.due])
-        table(["順", "ID", "対策", "対象の情報", "費用／手間", "状態", "担当", "期限"], rows, [8, 12, 62, 35, 20, 13, 17, 18])
+        table(["順", "ID", "対策", "対象の情報", "費用／手間", "状態", "担当", "期限"], rows, [8, 12, 58, 33, 20, 13, 17, 24])
         title("対策の進め方", 11)
         for m in r.measures:
             note = r.progress_of(m.id).note
