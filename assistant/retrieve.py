@@ -51,15 +51,20 @@ def defined_term(question: str, corpus: Corpus) -> str | None:
     return max(named, key=len) if named else None
 
 
-def cited_in(history: list[dict]) -> list[str]:
-    """Clause IDs cited in the last assistant turn: the ones the turn carries (the page's turns are
-    data), else those written in its text (a history file or a REST client sends text only)."""
+def _last_answer_ids(history: list[dict], key: str, from_text: Callable[[str], list[str]]) -> list[str]:
+    """IDs the last assistant turn holds under ``key`` (the page's turns are data), else the ones
+    ``from_text`` reads in its text (a history file or a REST client sends text only)."""
     for turn in reversed(history or []):
         if turn.get("role") == "assistant":
-            if isinstance(turn.get("citations"), list):
-                return list(dict.fromkeys(str(c) for c in turn["citations"]))
-            return citations_in(turn.get("content", ""))
+            if isinstance(turn.get(key), list):
+                return list(dict.fromkeys(str(x) for x in turn[key]))
+            return list(dict.fromkeys(from_text(turn.get("content", ""))))
     return []
+
+
+def cited_in(history: list[dict]) -> list[str]:
+    """Clause IDs cited in the last assistant turn."""
+    return _last_answer_ids(history, "citations", citations_in)
 
 
 # The advice lines an answer writes (texts.json advice.item): 「・M41 …」, in English 「- M41 …」.
@@ -67,14 +72,8 @@ _PROPOSED = re.compile(r"(?m)^(?:・|- )(M\d{2,3}) ")
 
 
 def proposed_in(history: list[dict]) -> list[str]:
-    """Measure IDs the last assistant turn proposed: the ones the turn carries (the page's turns are
-    data), else those its advice lines name (a history file or a REST client sends text only)."""
-    for turn in reversed(history or []):
-        if turn.get("role") == "assistant":
-            if isinstance(turn.get("measures"), list):
-                return list(dict.fromkeys(str(m) for m in turn["measures"]))
-            return list(dict.fromkeys(_PROPOSED.findall(turn.get("content", ""))))
-    return []
+    """Measure IDs the last assistant turn proposed."""
+    return _last_answer_ids(history, "measures", _PROPOSED.findall)
 
 
 def last_user_turn(history: list[dict]) -> str:
