@@ -7,6 +7,7 @@ makes must stay on 127.0.0.1 (no fonts or scripts from the internet).
 import io
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -171,7 +172,8 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     plan = wb["計画と進み具合"]
     rows = {plan.cell(row=r, column=2).value: (plan.cell(row=r, column=10).value, plan.cell(row=r, column=11).value, plan.cell(row=r, column=12).value)
             for r in range(2, plan.max_row + 1)}
-    assert rows["M01"] == ("完了", "山田", "2026-12-31") and all(v[0] == "未着手" for k, v in rows.items() if k != "M01")
+    # The due date is a date cell (an adviser sorts and filters by it), not the text typed
+    assert rows["M01"] == ("完了", "山田", datetime(2026, 12, 31)) and all(v[0] == "未着手" for k, v in rows.items() if k != "M01")
     assert "顧客図面" in [c.value for c in wb["守るべき情報"]["A"]]
     assert download(page, "#download-pdf", tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert "見極め診断の記録" in download(page, "#download-md", tmp_path / "r.md").read_text(encoding="utf-8")
