@@ -1,16 +1,23 @@
 """Load test on loopback: N concurrent simulated users ask questions through the real app.
 
-Usage: python bench/load.py [--users 20] [--questions 5] [--mode gradio|rest|both] [--cluster] [--json OUT]
+Usage: python bench/load.py [--users 20] [--questions 5] [--mode page|gradio|rest|both] [--cluster] [--json OUT]
 Starts app.py on a free 127.0.0.1 port with a temporary ASSISTANT_HOME (or the one given),
 sends a bounded number of requests (users × questions, 600 s at most), then stops it.
 Reports throughput, latency p50/p95 (as users see it, queueing included), failures, and the
 server time per answer each app measured. ``--cluster`` runs the same against deploy/cluster.py:
 PostgreSQL, a Chroma server, two replicas and HAProxy.
+
+Modes: ``page`` speaks what the browser's page speaks (gradio's queue protocol: the page's config
+once per user, then a join and its event stream per question) with the standard library, so the
+users cost the two cores little; ``gradio`` drives the same endpoint through the gradio_client
+library, which on this machine spends about as much CPU per question as the server (reported apart,
+as it was measured before); ``rest`` is /api/v1/ask. ``both`` runs page then rest.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -19,7 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +87,57 @@ def _gradio_user(url: str, headers: dict):
     return ask
 
 
+def _page_user(url: str, headers: dict):
+    """One browser's page: its config once (the page load), then per question the ask event joined to
+    the queue and its events read until it completes, as the page's JavaScript client does."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    conn.request("GET", "/config", headers=headers)
+    response = conn.getresponse()
+    config = json.loads(response.read())
+    if response.status != 200:
+        raise RuntimeError(f"config: HTTP {response.status}")
+    prefix = config.get("api_prefix", "/gradio_api")
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == "ask")
+    kinds = {c["id"]: c["type"] for c in config["components"]}
+    session = uuid.uuid4().hex[:11]
+    stream = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+
+    def ask(q: str) -> tuple[bool, str]:
+        # The page sends the question, the chat so far (empty, as the gradio mode sends it) and nothing
+        # for the State inputs (they live on the server, per session).
+        data = [q if kinds[i] == "textbox" else ([] if kinds[i] == "chatbot" else None) for i in dep["inputs"]]
+        body = json.dumps({"data": data, "fn_index": dep["id"], "trigger_id": dep["targets"][0][0], "session_hash": session,
+                           "event_data": None}, ensure_ascii=False).encode()
+        conn.request("POST", f"{prefix}/queue/join", body=body, headers={"Content-Type": "application/json", **headers})
+        joined = conn.getresponse()
+        event_id = json.loads(joined.read()).get("event_id")
+        if joined.status != 200 or not event_id:
+            return False, f"join: HTTP {joined.status}"
+        stream.request("GET", f"{prefix}/queue/data?session_hash={session}", headers={"Accept": "text/event-stream", **headers})
+        events = stream.getresponse()
+        result = None
+        # The stream carries the session's events and closes when none is pending: read it to its end,
+        # so that the connection can be used again for the next question.
+        for raw in events:
+            line = raw.decode("utf-8").strip()
+            if not line.startswith("data:"):
+                continue
+            msg = json.loads(line[5:])
+            if msg.get("event_id") == event_id and msg.get("msg") == "process_completed":
+                out = msg.get("output") or {}
+                messages = (out.get("data") or [None])[0] if msg.get("success") else None
+                result = (bool(messages) and messages[-1].get("role") == "assistant", str(out)[-200:])
+            if msg.get("msg") == "close_stream":
+                break
+        events.read()
+        if result is not None:
+            return result
+        return False, "the event stream ended before the answer"
+
+    return ask
+
+
 def _rest_user(url: str, headers: dict):
     def ask(q: str) -> tuple[bool, str]:
         req = urllib.request.Request(url + "api/v1/ask", data=json.dumps({"question": q}, ensure_ascii=False).encode(),
@@ -97,7 +157,7 @@ def run(url: str, users: int, questions: int, mode: str = "gradio", replicas: in
     lock = threading.Lock()
     barrier = threading.Barrier(users)
     deadline = time.time() + TIME_LIMIT_S
-    make = _gradio_user if mode == "gradio" else _rest_user
+    make = {"page": _page_user, "gradio": _gradio_user, "rest": _rest_user}[mode]
 
     def user(n: int) -> None:
         headers = {"Cookie": f"TICSSERVER=r{n % replicas + 1}"} if replicas else {}
@@ -173,12 +233,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--questions", type=int, default=5)
-    ap.add_argument("--mode", choices=["gradio", "rest", "both"], default="both", help="the gradio page's API, the REST API, or both in turn")
+    ap.add_argument("--mode", choices=["page", "gradio", "rest", "both"], default="both",
+                    help="the page's protocol, the same through gradio_client, the REST API, or page and REST in turn")
     ap.add_argument("--cluster", action="store_true", help="start the cluster (deploy/cluster.py) and load it through HAProxy")
     ap.add_argument("--home", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    modes = ["gradio", "rest"] if args.mode == "both" else [args.mode]
+    modes = ["page", "rest"] if args.mode == "both" else [args.mode]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.cluster:

@@ -102,7 +102,7 @@ def test_fifty_users_across_two_replicas_without_a_failed_request(cluster):
     sys.path.insert(0, str(ROOT / "bench"))
     import load
 
-    for mode in ("rest", "gradio"):
+    for mode in ("rest", "page", "gradio"):
         result = load.run(cluster.url, users=50, questions=1, mode=mode, replicas=2)
         assert result["requests"] == 50 and result["failures"] == 0, result["failure_samples"]
 
