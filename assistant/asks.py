@@ -18,11 +18,14 @@ AskKind = Literal["amount", "period", "date", "count", "names", "definition"]
 _N = r"[0-9０-９一二三四五六七八九十百千万億]+"
 # The question side: what is asked for. Order matters: a more specific kind first.
 _ASKS: list[tuple[AskKind, re.Pattern]] = [
-    ("amount", re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|費用は(どの|どれ)くらい|\bfees?\b|\bprices?\b|\bcosts? of\b|how much (?:does|do|will|would|is|are)\b.{0,40}\b(?:cost|charge|pay)", re.I)),
+    # 「それにお金はかかるの？」 asks whether there is a price: the same answer (a sum the documents state) decides it.
+    ("amount", re.compile(r"いくら|何円|金額|料金|手数料|値段|価格|費用は(どの|どれ)くらい|"
+                          r"(お金|費用)(は|が)(かかる|かかります|かかりますか|必要|要る|いる)(の|んです|んでしょう|でしょう|か)*\s*[?？]?\s*$|"
+                          r"\bfees?\b|\bprices?\b|\bcosts? of\b|how much (?:does|do|will|would|is|are)\b.{0,40}\b(?:cost|charge|pay)", re.I)),
     ("period", re.compile(r"何年(?!も)|何か月(?!も)|何ヶ月(?!も)|何カ月(?!も)|何ヵ月(?!も)|何日間|何週間|有効期限|有効期間|期間は|更新(の|は)?(頻度|周期|サイクル)|how long (?:is|are|does|do|will)\b.{0,40}\b(?:valid|last|take)|valid for|validity", re.I)),
     ("date", re.compile(r"いつまで|いつから|いつ(?:に|頃|ごろ)?[^もで]|期限|締め?切り?|何月|何日まで|^\s*when\b(?![^,?？]*,)|deadline|by when", re.I)),
     ("count", re.compile(r"何社|何件|何人|何か所|何カ所|何団体|何機関|いくつ|how many|number of", re.I)),
-    ("names", re.compile(r"(名前|名称|社名|一覧|リスト)[^。？?]{0,8}?(教え|知り|挙げ|出し|見せ|ください|下さい)|(名前|名称|社名|一覧|リスト)(は|を)?\s*[?？]|どこ(の|が)(会社|機関|団体|企業)(?!でも)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
+    ("names", re.compile(r"具体的に(は)?どこ(?=[?？]|です|なの|か|が|を)|(名前|名称|社名|一覧|リスト)[^。？?]{0,8}?(教え|知り|挙げ|出し|見せ|ください|下さい)|(名前|名称|社名|一覧|リスト)(は|を)?\s*[?？]|どこ(の|が)(会社|機関|団体|企業)(?!でも)|どの(会社|機関|団体|企業)(が|を)|which (companies|bodies|organi[sz]ations|firms)|names? of|list (of|the) ", re.I)),
     ("definition", re.compile(r"(?<![こもにとう])とは(?:何|なに|どういう|どんな|[？?、。]|\s*$)|(?<![にとう])って(?:何|なに)(?!が|を)|の意味(?!が)|の定義|\bdefine\b|\bdefinition\b|\bmeaning of\b", re.I)),
 ]
 # Wider than the definition kind above: any mention of a meaning (「…って簡単に言うと」「どんな情報」「what is」),

@@ -52,6 +52,9 @@ def test_route_is_a_pure_function_of_votes_cues_and_evidence():
         ("認証機関の名前を教えて", "names"), ("認証機関ってどこの会社でもなれるものなんですか？", None),  # 「でも」: any firm
         ("When does the certificate expire?", "date"),
         ("When a large customer checks our information, should they consider our certification?", None),  # a time clause
+        ("それにお金はかかるの？", "amount"), ("認証を取るのにお金はかかりますか", "amount"),  # whether there is a price
+        ("やたらお金のかかる対策ばかり勧められたりしない？", None), ("お金がかかる対策は避けたい。何から？", None),  # not asked
+        ("そこに書いてある認証機関って、具体的にどこ？", "names"), ("具体的にどこまで含むんでしょう", None),  # a scope, not names
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -295,3 +298,31 @@ def test_legitimate_worries_about_leavers_are_answered_and_misuse_is_still_decli
     a = conversation.ask(question)
     assert a.intent == intent, (a.intent, a.refusal_reason)
     assert a.refused == (intent == "misuse")
+
+
+def _follow(conversation, first: str, then: str):
+    """A second turn, played as the page plays it (the first turn's citations travel as data)."""
+    a = conversation.ask(first, [])
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a.answer, "citations": [c.clause_id for c in a.citations]}]
+    return conversation.ask(then, history)
+
+
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        # The guideline speaks of the merit of certification and of who certifies, not of its price or of named bodies.
+        ("認証を取るメリットは何？", "それにお金はかかるの？"),
+        ("認証機関って、どういうところがなれるの？", "そこに書いてある認証機関って、具体的にどこ？"),
+    ],
+)
+def test_a_follow_up_on_what_the_documents_do_not_state_says_so(conversation, first, then):
+    a = _follow(conversation, first, then)
+    assert a.refused and a.refusal_reason == "not_stated", a.answer
+    assert a.answer.startswith("読み込まれている文書には") and "書かれていません" in a.answer.splitlines()[0]
+
+
+def test_a_follow_up_in_everyday_words_is_answered_from_the_clause_that_says_it(conversation):
+    # 「確かめる」 is the guideline's 「自ら確認する」: the self-check list of 指針第2の2.
+    a = _follow(conversation, "国はこの制度についてどんな支援をすることになってるの？", "自分たちでできてるか確かめられるものはある？")
+    assert not a.refused, a.answer
+    assert a.citations[0].clause_id == "指針第2の2" and "自己チェックリスト" in a.answer
