@@ -398,3 +398,42 @@ def test_cli_interactive_conversation_and_resume(tmp_path, home, assistant):
     out = p.stdout.decode()
     assert p.returncode == 0, p.stderr.decode()
     assert "レシピ: 確実に守るべき" in out and "最初の計画" in out and "質問の数" in out
+
+
+# -- tips sized to the firm (#22) ----------------------------------------------------------------------------
+def _plan_for(size: str):
+    item = {**BASE, "name": "顧客図面", "confidential_obligation": "はい", "forms": ["書面", "電子データ"], "location": "事務所"}
+    firm = {"name": "架空工業", "industry": "金属加工", "size": size, "collaboration": ["下請け・受託"]}
+    return result_of({"firm": firm, "items": [item]})
+
+
+@pytest.mark.parametrize("size", ["6〜20人", "21〜50人", "51〜300人"])
+def test_a_larger_firm_is_told_how_a_firm_of_its_size_does_it(size):
+    from assistant.triage import report
+
+    result = _plan_for(size)
+    m01 = next(m for m in result.measures if m.id == "M01")  # every plan has a responsible person and a policy
+    assert m01.size_band == size and "5人" not in m01.how_small
+    md = report.markdown(result)
+    assert f"{size}の会社では:" in md
+    # No tip speaks to a firm of five when the firm has more people
+    assert "5人の会社なら" not in md and "5人なら" not in md
+
+
+def test_a_firm_of_five_keeps_the_small_firm_tips():
+    from assistant.triage import report
+
+    result = _plan_for("〜5人")
+    m01 = next(m for m in result.measures if m.id == "M01")
+    assert m01.size_band == "" and "5人の会社なら" in m01.how_small
+    assert "小さな会社では: 5人の会社なら" in report.markdown(result)
+
+
+def test_old_records_without_a_size_band_still_load():
+    from assistant.triage.model import TriageResult
+
+    d = _plan_for("6〜20人").to_dict()
+    for m in d["measures"]:
+        m.pop("size_band")
+    again = TriageResult.from_dict(d)
+    assert all(m.size_band == "" for m in again.measures) and again.measures[0].tip_label == "小さな会社では"

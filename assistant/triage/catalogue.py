@@ -61,6 +61,13 @@ class Measure:
     prerequisites: tuple[str, ...] = ()
     en: str = ""  # an English summary, searched only: an English question finds the same measure (never shown)
     words: tuple[str, ...] = ()  # how owners say it (「辞めた」「スマホを落とす」), searched only
+    # How a larger firm does it, per size band of the diagnosis (「6〜20人」): the plan gives the firm's own.
+    by_size: tuple[tuple[str, str], ...] = ()
+
+    def tip_for(self, size: str | None) -> tuple[str, str]:
+        """(how this firm does it, the size band it is written for; "" for the small-firm tip)."""
+        tip = dict(self.by_size).get(size or "")
+        return (tip, size) if tip and size else (self.how_small, "")
 
     def controls_for(self, form: str) -> tuple[str, ...]:
         return dict(self.controls).get(form, ())
@@ -106,7 +113,7 @@ def _load(path: str) -> Catalogue:
             m["id"], m["title"], m["what"], m["how_small"], m["group"], m["cost_tier"], m["effort"],
             tuple(covers.get("org", [])), tuple((f, tuple(c)) for f, c in covers.get("controls", {}).items()),
             tuple(covers.get("situations", [])), tuple(m.get("prerequisites", [])), m.get("en", ""),
-            tuple(m.get("words", ())),
+            tuple(m.get("words", ())), tuple(m.get("how_by_size", {}).items()),
         ))
     ids = {m.id for m in measures}
     if len(ids) != len(measures):

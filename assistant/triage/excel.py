@@ -126,7 +126,7 @@ def workbook(r: TriageResult) -> bytes:
         put(ws, i, 5, " ".join(f"{q.label}: {q.find_out}" for q in it.open_questions))
 
     ws = wb.create_sheet(PLAN_SHEET)
-    names = ["順", "ID", "区分", "対策", "何をするか", "小さな会社では", "対象の情報", "費用", "手間", "状態", "担当", "期限", "メモ", "関連する基準の条項"]
+    names = ["順", "ID", "区分", "対策", "何をするか", "御社の規模での進め方", "対象の情報", "費用", "手間", "状態", "担当", "期限", "メモ", "関連する基準の条項"]
     header(ws, 1, names, [5, 7, 16, 36, 60, 50, 24, 9, 6, 9, 12, 12, 30, 20], len(r.measures), landscape=True)
     for i, m in enumerate(r.measures, start=2):
         p = r.progress_of(m.id)

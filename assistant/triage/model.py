@@ -66,7 +66,7 @@ class PlanMeasure:
     id: str
     title: str
     what: str
-    how_small: str
+    how_small: str  # how this firm does it: the tip for its size band (size_band), else the small-firm one
     group: str
     group_label: str
     cost_tier: str
@@ -77,6 +77,11 @@ class PlanMeasure:
     prerequisites: list[str] = field(default_factory=list)
     standard_clauses: list[str] = field(default_factory=list)  # the operator's mapping, when the standard is loaded
     kind: str = "product_advice"
+    size_band: str = ""  # the size band how_small is written for (「6〜20人」); "" for a firm of about five
+
+    @property
+    def tip_label(self) -> str:
+        return f"{self.size_band}の会社では" if self.size_band else "小さな会社では"
 
 
 @dataclass

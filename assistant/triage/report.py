@@ -90,7 +90,7 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
         out += ["", "### 対策の進め方", ""]
         for m in r.measures:
             p = r.progress_of(m.id)
-            out.append(f"- {m.id} {md_text(m.title)}: {md_text(m.what)} 小さな会社では: {md_text(m.how_small)}" + (f" メモ: {md_text(p.note)}" if p.note else ""))
+            out.append(f"- {m.id} {md_text(m.title)}: {md_text(m.what)} {m.tip_label}: {md_text(m.how_small)}" + (f" メモ: {md_text(p.note)}" if p.note else ""))
     if r.comparison:
         c = r.comparison
         s = c.summary
@@ -238,7 +238,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
         title("対策の進め方", 11)
         for m in r.measures:
             note = r.progress_of(m.id).note
-            para(f"{m.id} {m.title}: {m.what} 小さな会社では: {m.how_small}" + (f" メモ: {note}" if note else "") + (f" 関連する基準の条項: {'、'.join(m.standard_clauses)}" if m.standard_clauses else ""), 8.5)
+            para(f"{m.id} {m.title}: {m.what} {m.tip_label}: {m.how_small}" + (f" メモ: {note}" if note else "") + (f" 関連する基準の条項: {'、'.join(m.standard_clauses)}" if m.standard_clauses else ""), 8.5)
     if r.comparison:
         c, s = r.comparison, r.comparison.summary
         title(f"{next(number)}. 前回の計画からの進み具合", 13)

@@ -208,11 +208,13 @@ def build_result(
     chosen, gaps = build_plan(guarded, state.firm, catalogue)
     measures = [
         PlanMeasure(
-            c.measure.id, c.measure.title, c.measure.what, c.measure.how_small, c.measure.group, GROUP_LABELS[c.measure.group],
+            c.measure.id, c.measure.title, c.measure.what, tip, c.measure.group, GROUP_LABELS[c.measure.group],
             c.measure.cost_tier, c.measure.effort, list(c.serves), list(dict.fromkeys(n.label for n in c.covers)),
             [[n.kind, n.key, n.item, n.form] for n in c.covers], list(c.measure.prerequisites), list((measure_map or {}).get(c.measure.id, [])),
+            size_band=band,
         )
         for c in chosen
+        for tip, band in [c.measure.tip_for(state.firm.get("size"))]
     ]
     notes = list(extra_notes or [])
     if not state.items:
