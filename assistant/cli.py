@@ -423,6 +423,26 @@ def db_status() -> None:
     click.echo(f"現在 {st.current or '（なし）'}／最新 {st.head}" + ("（assistant db upgrade が必要）" if st.behind else ""))
 
 
+@cli.command("feedback-cases")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="書き出す JSONL ファイル（省略すると標準出力）")
+@click.option("--limit", type=int, default=1000, show_default=True, help="新しいものから何件まで")
+def feedback_cases(out: Path | None, limit: int) -> None:
+    """👎 と評価された回答を、評価ケースの下書き（JSONL）として書き出します。"""
+    from .feedback_cases import drafts_jsonl
+    from .records import RecordError, Records
+
+    cfg = Config.from_env()
+    try:
+        text_ = drafts_jsonl(Records(cfg.records_url, cfg.records_key or None).list_feedback(limit, rating="bad", with_answer=True))
+    except RecordError as exc:
+        _fail(exc)
+    if out is None:
+        click.echo(text_, nl=False)
+        return
+    out.write_text(text_, encoding="utf-8")
+    click.echo(f"下書き {text_.count(chr(10))} 件を {out} に書き出しました。gold_clauses を書いてから評価セットに加えてください。", err=True)
+
+
 @cli.command()
 def serve() -> None:
     """Web アプリを起動します（app.py と同じ。設定は環境変数、README 参照）。"""

@@ -23,6 +23,7 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".png": "image/png",
+    ".jsonl": "application/x-ndjson; charset=utf-8",
 }
 
 

@@ -347,12 +347,17 @@ class Records:
                 comment=self.sealer.seal(comment), citations=json.dumps(citations, ensure_ascii=False), corpus_version=corpus_version, code=key))
             return int(res.inserted_primary_key[0])
 
-    def list_feedback(self, limit: int = 200) -> list[dict]:
+    def list_feedback(self, limit: int = 200, rating: str | None = None, with_answer: bool = False) -> list[dict]:
+        """The newest feedback first; ``rating``: only 'good' or 'bad'; ``with_answer``: the answer rated too."""
+        query = sa.select(feedback).order_by(feedback.c.id.desc()).limit(limit)
+        if rating is not None:
+            query = query.where(feedback.c.rating == rating)
         with self.engine.connect() as db:
-            rows = db.execute(sa.select(feedback).order_by(feedback.c.id.desc()).limit(limit)).all()
+            rows = db.execute(query).all()
         return [
             {"id": r.id, "created_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), "question": self.sealer.open(r.question),
-             "rating": r.rating, "comment": self.sealer.open(r.comment), "citations": json.loads(r.citations)}
+             "rating": r.rating, "comment": self.sealer.open(r.comment), "citations": json.loads(r.citations),
+             **({"answer": self.sealer.open(r.answer), "corpus_version": r.corpus_version} if with_answer else {})}
             for r in rows
         ]
 

@@ -21,6 +21,7 @@ import gradio as gr
 
 from . import grid
 from .context import ADMIN_COOKIE
+from .feedback_cases import drafts_jsonl
 from .conversation import ChatInput
 from .corpus import CorpusError
 from .index import IndexUnavailable
@@ -424,6 +425,9 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             publish = gr.Button("この内容で公開する", elem_id="admin-publish", visible=False)
             gr.Markdown("### 利用者の評価")
             fb_table = gr.Dataframe(headers=["id", "日時", "質問", "評価", "コメント", "引用"], interactive=False, datatype="str")
+            with gr.Row():
+                drafts_btn = gr.Button("「役に立たなかった」回答を評価ケースの下書きにする", size="sm", elem_id="admin-feedback-cases")
+                drafts_link = gr.HTML(elem_id="admin-feedback-cases-box")
             gr.Markdown("### 保存された相談")
             saved = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str")
             gr.Markdown("### 記録の照会と操作の記録（直近）")
@@ -508,5 +512,23 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             return f"⚠️ {html.escape(offered.error)}" if offered.error else download_link(offered.url, "PDF を保存", "admin-export")
 
         export_code.submit(on_export, export_code, export_btn, api_name=False)
+
+        def on_drafts(request: gr.Request):
+            """👎 answers as draft eval cases (JSONL) for an evaluator to review (#22)."""
+            if not is_admin(request):
+                return "⚠️ ログインしてください。"
+            try:
+                records = ctx.require_records()
+                rows = records.list_feedback(1000, rating="bad", with_answer=True)
+            except RecordError as exc:
+                return f"⚠️ {html.escape(str(exc))}"
+            if not rows:
+                return "「役に立たなかった」の評価はまだありません。"
+            records.log("feedback_cases", None, True, _client(request), f"{len(rows)} 件")
+            url = ctx.downloads.offer(f"admin-{request.session_hash}", "評価ケースの下書き.jsonl", lambda: drafts_jsonl(rows))
+            return (download_link(url, f"下書き {len(rows)} 件（JSONL）を保存", "admin-feedback-cases-link")
+                    + "<p>gold_clauses（答える条項ID）を書くか、文書に答えがない場合は expect_refusal を true にしてから、評価セットに加えてください。</p>")
+
+        drafts_btn.click(on_drafts, None, drafts_link, api_name=False)
 
 

@@ -5,6 +5,7 @@ makes must stay on 127.0.0.1 (no fonts or scripts from the internet).
 """
 
 import io
+import json
 import shutil
 import time
 from datetime import datetime
@@ -362,7 +363,18 @@ def test_operator_uploads_the_standard_through_the_admin_page(browser, home, tmp
         pg.get_by_role("tab", name="相談チャット").click()
         ask(pg, "基準Ⅲの第二には何と書いてある？", "基準Ⅲの第二")
         assert "架空の通信を暗号化すること。" in pg.inner_text("#chat")
+        # A 👎 with a comment becomes a draft eval case the admin downloads (#22)
+        pg.click("#feedback")
+        pg.fill("#feedback-comment textarea", "暗号の強さも知りたい")
+        pg.click("#bad")
+        pg.wait_for_function("() => document.querySelector('#feedback-msg').innerText.includes('保存しました')", timeout=30000)
         pg.get_by_role("tab", name="管理").click()
+        pg.click("#admin-feedback-cases")
+        pg.wait_for_selector("#admin-feedback-cases-link", timeout=30000)
+        drafts = [json.loads(line) for line in download(pg, "#admin-feedback-cases-link", tmp_path / "drafts.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [d["question"] for d in drafts] == ["基準Ⅲの第二には何と書いてある？"]
+        assert drafts[0]["review"]["comment"] == "暗号の強さも知りたい" and drafts[0]["gold_clauses"] == []
+        pg.screenshot(path=str(SHOTS / "15-admin-feedback-cases.png"), full_page=True)
         pg.click("#admin-logout")
         pg.wait_for_selector("#admin-add", state="hidden", timeout=30000)
         assert pg.outside == []

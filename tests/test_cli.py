@@ -69,3 +69,25 @@ def test_corpus_show_and_list(built):
     assert "指針\t公式" in p.stdout.decode()
     p = run(["corpus", "show", "指針第9"], built)
     assert p.returncode == 2 and "見つかりません" in p.stderr.decode()
+
+
+def test_feedback_cases_writes_the_bad_answers_as_drafts_from_an_encrypted_store(tmp_path):
+    from cryptography.fernet import Fernet
+
+    from assistant.records import Records
+    from helpers import cli
+
+    key = Fernet.generate_key().decode()
+    records = Records(tmp_path / "records.sqlite3", key=key)
+    records.add_feedback("認証の費用はいくら？", "…", "bad", "書いていないはず", ["指針第3の2"], "v1")
+    records.add_feedback("責任者は？", "…", "good", "", ["指針第4の2の一"], "v1")
+    out = tmp_path / "drafts.jsonl"
+    done = cli(tmp_path, "feedback-cases", "--out", str(out), env={"ASSISTANT_RECORDS_KEY": key})
+    assert done.returncode == 0, done.stderr.decode()
+    assert "下書き 1 件" in done.stderr.decode()
+    drafts = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [d["question"] for d in drafts] == ["認証の費用はいくら？"] and drafts[0]["review"]["comment"] == "書いていないはず"
+    # Without the key the store cannot be read: a clear message, no file
+    denied = cli(tmp_path, "feedback-cases", "--out", str(tmp_path / "x.jsonl"))
+    assert denied.returncode != 0 and not (tmp_path / "x.jsonl").exists()
+    assert "ASSISTANT_RECORDS_KEY" in denied.stderr.decode() and "Traceback" not in denied.stderr.decode()
