@@ -29,6 +29,7 @@ from .prompts import PROMPTS_DIR
 from .web import build
 
 CSS = (PROMPTS_DIR / "app.css").read_text(encoding="utf-8")
+HEAD = (PROMPTS_DIR / "app_head.html").read_text(encoding="utf-8")  # Japanese labels for gradio's own parts
 
 
 def create_app(ctx: AppContext) -> Guard:
@@ -48,7 +49,7 @@ def create_app(ctx: AppContext) -> Guard:
     css = f"@font-face {{ font-family: 'IPAexGothic'; src: url('/gradio_api/file={font}') format('truetype'); }}\n" + CSS
     theme = gr.themes.Default(font=["IPAexGothic", "ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "IPAexGothic", "monospace"])
     gr.mount_gradio_app(app, demo, path="/", allowed_paths=[str(font.parent)], max_file_size=ctx.limits.upload_bytes,
-                        show_error=False, theme=theme, css=css, footer_links=[], run_history=False)
+                        show_error=False, theme=theme, css=css, head=HEAD, footer_links=[], run_history=False)
     return Guard(app, ctx)
 
 

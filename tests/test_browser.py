@@ -80,6 +80,23 @@ def test_ask_and_open_a_citation(page):
     page.screenshot(path=str(SHOTS / "02-citation-panel.png"), full_page=True)
 
 
+def test_the_page_speaks_japanese_in_its_progress_and_its_labels(page):
+    """gradio's own English (「processing | 0.4s」, 「bot's message: …」) never reaches the reader (#22)."""
+    # Record the progress text as it appears (it lasts a fraction of a second): what a reader sees there
+    page.evaluate("""() => { window.__progress = [];
+        new MutationObserver(() => document.querySelectorAll('.progress-text').forEach(el => {
+            const after = getComputedStyle(el, '::after');
+            window.__progress.push([getComputedStyle(el).fontSize, after.content, el.className, el.textContent]);
+        })).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+    ask(page, "保険や準備金は必要？", "指針第3の3")
+    seen = page.evaluate("() => window.__progress")
+    assert seen, "no progress text appeared while the answer was made"
+    assert all(size == "0px" and content == '"処理中…"' for size, content, *_ in seen), seen
+    labels = page.eval_on_selector_all("[aria-label]", "els => els.map(e => e.getAttribute('aria-label'))")
+    assert not [v for v in labels if v.startswith(("bot's message", "user's message")) or v in ("chatbot conversation", "More tabs")], labels
+    assert any(v.startswith("回答: ") for v in labels) and any(v.startswith("あなたの質問: 保険や準備金") for v in labels)
+
+
 def test_feedback_is_stored_and_the_conversation_exported(page, home, tmp_path):
     from assistant.records import Records
 
