@@ -322,11 +322,23 @@ class Assistant:
     def terms_of(self, q: str) -> list[str]:
         return self.key_terms(q) + [t for e in self.glossary.expand(q) for t in self.index.tokenizer.terms(e)]
 
-    def plain_lead(self, clause_id: str, english: bool) -> str | None:
-        """The product's plain explanation of a clause, in the question's language (paraphrases are never quoted)."""
+    def plain_lead(self, clause_id: str, english: bool, terms: list[str] | None = None) -> str | None:
+        """The product's plain explanation of a clause, in the question's language (paraphrases are never quoted).
+        An explanation of several sentences leads with those that share the question's terms, in their order
+        (「守るべき情報はどう決める？」 is not told that the clause also defines two words); one that shares
+        none of them is given whole."""
         for p in self.corpus.plain(clause_id):
-            if is_english(p) == english:
+            if is_english(p) != english:
+                continue
+            sentences = split_sentences(p)
+            if not terms or len(sentences) < 2:
                 return p
+            tok = self.index.tokenizer
+            wanted = set(terms)
+            shared = [len(wanted & set(tok.terms(x))) for x in sentences]
+            if not any(shared):
+                return p
+            return "".join(x for x, n in zip(sentences, shared) if n)
         return None
 
     def quote_lines(self, clauses: list[Clause], terms: list[str], english: bool, whole: bool = False) -> tuple[list[Citation], list[str]]:
@@ -355,7 +367,7 @@ class Assistant:
         citations, lines = self.quote_lines(chosen, self.terms_of(q), english, whole=bool(r.explicit))
         cited = {c.clause_id for c in citations}
         related = [h.clause_id for h in r.hits[1:6] if h.clause_id not in cited][:3]
-        lead = self.plain_lead(chosen[0].id, english)
+        lead = self.plain_lead(chosen[0].id, english, self.terms_of(q))
         first_doc = self.corpus.docs[chosen[0].doc]
         doc_name = first_doc.doc if first_doc.doc == first_doc.title else f"{first_doc.title}（{first_doc.doc}）"
         parts = ([text("head.answer", english, text=lead), ""] if lead else []) + [text("head.documents", english, doc=doc_name), "", *lines]

@@ -139,3 +139,15 @@ def test_definition_questions_find_the_defining_clause(assistant, corpus):
 def test_amount_questions_are_about_money_only(assistant, question, refused):
     a = assistant.ask(question)
     assert a.refused is refused, a.answer
+
+
+def test_a_lead_of_several_sentences_keeps_those_on_the_question(assistant):
+    """The product's explanation of 指針第1（第2段落） also says that the paragraph defines two words: an owner
+    asking how to choose what to protect is not told that first (#21)."""
+    whole = assistant.plain_lead("指針第1（第2段落）", False)
+    assert "定義もここにある" in whole  # the explanation as written
+    a = assistant.ask("守るべき情報はどう決める？")
+    assert a.citations[0].clause_id == "指針第1（第2段落）", a.answer
+    assert "見極め" in a.lead and "定義もここにある" not in a.lead and a.answer.startswith("【答え】" + a.lead)
+    asked = assistant.plain_lead("指針第1（第2段落）", False, assistant.terms_of("措置基準という言葉の定義は？"))
+    assert "定義もここにある" in asked  # a question on the definitions keeps that sentence
