@@ -476,6 +476,81 @@ def feedback(ctx: AppContext, s: WebSession, rating: str, comment: str, answers:
     return "評価を保存しました。ありがとうございます（評価は評価用データの改善に使います）。", ""
 
 
+# -- 管理: the tables in words -------------------------------------------------------------------------------------
+# The audit log and the feedback keep short English keys (stable for scripts); the admin reads them in Japanese.
+AUDIT_EVENTS = {
+    "admin_login": "管理者のログイン", "admin_logout": "管理者のログアウト", "create": "相談の作成", "delete": "相談の削除",
+    "lookup": "相談の照会", "export": "記録の書き出し", "download": "ダウンロード", "upload": "文書の読み込み",
+    "publish": "文書の公開", "purge": "保存期間による削除", "feedback_cases": "評価ケースの下書き",
+}
+AUDIT_DETAILS = {
+    "wrong password": "パスワードの誤り", "locked": "試行回数の超過で一時停止", "not found": "見つからない",
+    "wrong secret": "合言葉の誤り", "view": "閲覧", "edit": "編集", "api": "REST API", "cli": "コマンド", "admin": "管理画面",
+    "admin pdf": "管理画面（PDF）", "export": "書き出し", "": "画面",
+}
+RATINGS = {"good": "役に立った", "bad": "役に立たなかった"}
+
+
+def audit_row(entry: dict) -> list[str]:
+    """One audit entry as the admin reads it (an unknown key is shown as it is)."""
+    event = entry["event"]
+    detail = entry["detail"] or ""
+    shown = AUDIT_DETAILS.get(detail, detail) if event in ("create", "delete", "lookup", "export", "admin_login") else detail
+    return [time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["at"])), AUDIT_EVENTS.get(event, event), entry["code"] or "",
+            "○" if entry["ok"] else "×", entry["actor"], shown]
+
+
+def feedback_row(f: dict) -> list[str]:
+    return [str(f["id"]), f["created_at"], f["question"], RATINGS.get(f["rating"], f["rating"]), f["comment"], "、".join(f["citations"])]
+
+
+# -- 管理: saved consultations -------------------------------------------------------------------------------------
+ADMIN_STATUS = {"すべて": None, "診断が終わったもの": True, "途中のもの": False}
+
+
+@dataclass(frozen=True)
+class AdminRecords:
+    """The admin's table of saved consultations, and what to say above it."""
+
+    rows: list[list[str]]
+    message: str = ""
+    confirm: str = ""  # the code a deletion waits to be confirmed for ("" when none waits)
+
+
+def admin_records(ctx: AppContext, text: str = "", status: str = "すべて", message: str = "") -> AdminRecords:
+    """Saved consultations found by a part of their code or firm name, and by whether the diagnosis finished."""
+    try:
+        found = ctx.require_records().list_consultations(100, text=text or "", finished=ADMIN_STATUS.get(status))
+    except RecordError as exc:
+        return AdminRecords([], f"⚠️ {md_text(exc)}")
+    rows = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in found]
+    if not message and (text or "").strip():
+        message = f"「{md_text(text.strip())}」を含む相談: {len(rows)} 件" if rows else f"「{md_text(text.strip())}」を含む相談は見つかりませんでした。"
+    return AdminRecords(rows, message)
+
+
+def admin_delete(ctx: AppContext, code: str, confirmed: str, client: str, text: str = "", status: str = "すべて") -> AdminRecords:
+    """Delete a saved consultation for the admin, in two steps: the first names the record and waits; the
+    second (the same code confirmed) deletes it, withdraws its downloads and writes the audit log."""
+    code = (code or "").strip().upper()
+    if not code:
+        return replace(admin_records(ctx, text, status), message="⚠️ 削除する相談の相談コードを入力してください。")
+    try:
+        found = [c for c in ctx.require_records().list_consultations(5, text=code) if c["code"].upper() == code]
+        if not found:
+            return replace(admin_records(ctx, text, status), message=f"⚠️ 相談コード {md_text(code)} の記録は見つかりません。")
+        if confirmed != code:
+            firm = found[0]["firm"] or "（会社名なし）"
+            return replace(admin_records(ctx, text, status), confirm=code,
+                           message=f"「{md_text(firm)}」（相談コード {md_text(code)}）の記録を削除します。元に戻せません。よければ「削除を確定する」を押してください。")
+        service = Consultations(ctx.require_records(), ctx.live.current().triage, client, admin=True, via="admin")
+        service.delete(code, None)
+        ctx.withdraw_record(code)
+    except RecordError as exc:
+        return replace(admin_records(ctx, text, status), message=f"⚠️ {md_text(exc)}")
+    return admin_records(ctx, text, status, f"相談コード {md_text(code)} の記録を削除しました（操作の記録に残ります）。")
+
+
 @dataclass(frozen=True)
 class Offered:
     """A download offered, or why not."""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .textnorm import strip_invisible
+from .textnorm import nfkc, strip_invisible
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I: codes are read aloud and typed
@@ -303,10 +303,16 @@ class Records:
         if not secret or not hmac.compare_digest(stored, _digest(secret)):
             raise RecordError("編集用の合言葉が違います。共有リンクでは閲覧だけができます。変更や削除には、作成時に表示した合言葉が必要です。")
 
-    def list_consultations(self, limit: int = 100) -> list[dict]:
+    def list_consultations(self, limit: int = 100, text: str = "", finished: bool | None = None, scan: int = 5000) -> list[dict]:
+        """The newest consultations first. ``text``: a part of the share code or of the firm's name (both are
+        sealed with a key, so the newest ``scan`` records are opened and matched here); ``finished``: only
+        finished (True) or unfinished (False) diagnoses."""
+        wanted = nfkc(text).strip().upper()
+        query = sa.select(consultations.c.code, consultations.c.code_sealed, consultations.c.updated_at, consultations.c.state, consultations.c.result)
+        if finished is not None:
+            query = query.where(consultations.c.result.is_not(None) if finished else consultations.c.result.is_(None))
         with self.engine.connect() as db:
-            rows = db.execute(sa.select(consultations.c.code, consultations.c.code_sealed, consultations.c.updated_at, consultations.c.state, consultations.c.result)
-                              .order_by(consultations.c.updated_at.desc()).limit(limit)).all()
+            rows = db.execute(query.order_by(consultations.c.updated_at.desc()).limit(scan if wanted else limit)).all()
         out = []
         for code, sealed, updated, state, result in rows:
             try:
@@ -314,7 +320,11 @@ class Records:
                 code = self.sealer.open(sealed) if sealed else code
             except RecordError:
                 firm = "（復号できません）"
+            if wanted and wanted not in code.upper() and wanted not in nfkc(firm).upper():
+                continue
             out.append({"code": code, "updated_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(updated)), "firm": firm, "finished": result is not None})
+            if len(out) >= limit:
+                break
         return out
 
     def purge_expired(self, retention_days: float) -> int:

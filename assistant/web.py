@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +20,15 @@ import gradio as gr
 
 from . import grid
 from .context import ADMIN_COOKIE
-from .feedback_cases import drafts_jsonl
 from .conversation import ChatInput
 from .corpus import CorpusError
+from .feedback_cases import drafts_jsonl
 from .index import IndexUnavailable
 from .ingest import publish_staged, stage_document
 from .markup import md_text
 from .page import (
+    ADMIN_STATUS,
+    AdminRecords,
     Chat,
     ChatView,
     GridForm,
@@ -35,10 +36,14 @@ from .page import (
     TriageForm,
     TriageView,
     WebSession,
+    admin_delete,
     admin_pdf,
+    admin_records,
+    audit_row,
     chat_turn,
     code_note,
     feedback,
+    feedback_row,
     progress_of,
     triage_delete,
     triage_grid,
@@ -429,7 +434,17 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
                 drafts_btn = gr.Button("「役に立たなかった」回答を評価ケースの下書きにする", size="sm", elem_id="admin-feedback-cases")
                 drafts_link = gr.HTML(elem_id="admin-feedback-cases-box")
             gr.Markdown("### 保存された相談")
-            saved = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str")
+            with gr.Row():
+                find_text = gr.Textbox(label="相談コードか会社名の一部", elem_id="admin-find", scale=3)
+                find_status = gr.Radio(list(ADMIN_STATUS), value="すべて", label="診断", elem_id="admin-find-status", scale=2)
+                find_btn = gr.Button("探す", size="sm", elem_id="admin-find-go", scale=1)
+            saved = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str", elem_id="admin-saved")
+            with gr.Row():
+                delete_code = gr.Textbox(label="削除する相談の相談コード", elem_id="admin-delete-code", scale=3)
+                delete_btn = gr.Button("この相談を削除する", size="sm", variant="stop", elem_id="admin-delete", scale=1)
+                confirm_btn = gr.Button("削除を確定する", size="sm", variant="stop", visible=False, elem_id="admin-delete-confirm", scale=1)
+            records_msg = gr.Markdown(elem_id="admin-records-msg")
+            pending = gr.State("")
             gr.Markdown("### 記録の照会と操作の記録（直近）")
             audit = gr.Dataframe(headers=["日時", "操作", "相談コード", "結果", "接続元", "詳細"], interactive=False, datatype="str")
             with gr.Row():
@@ -443,9 +458,9 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
 
         def tables():
             records = ctx.require_records()
-            fb = [[str(f["id"]), f["created_at"], f["question"], f["rating"], f["comment"], "、".join(f["citations"])] for f in records.list_feedback()]
+            fb = [feedback_row(f) for f in records.list_feedback()]
             cs = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in records.list_consultations()]
-            au = [[time.strftime("%Y-%m-%d %H:%M", time.localtime(a["at"])), a["event"], a["code"] or "", "○" if a["ok"] else "×", a["actor"], a["detail"]] for a in records.audit_log(100)]
+            au = [audit_row(a) for a in records.audit_log(100)]
             return fb, cs, au
 
         def check(request: gr.Request):
@@ -512,6 +527,33 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             return f"⚠️ {html.escape(offered.error)}" if offered.error else download_link(offered.url, "PDF を保存", "admin-export")
 
         export_code.submit(on_export, export_code, export_btn, api_name=False)
+
+        def shown_records(v: AdminRecords):
+            return v.rows, v.message, v.confirm, gr.update(visible=bool(v.confirm))
+
+        records_outs = [saved, records_msg, pending, confirm_btn]
+
+        def on_find(text_: str, status_: str, request: gr.Request):
+            if not is_admin(request):
+                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
+            return shown_records(admin_records(ctx, text_, status_))
+
+        def on_delete(code_: str, text_: str, status_: str, request: gr.Request):
+            if not is_admin(request):
+                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
+            return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_))
+
+        def on_confirm(code_: str, pending_: str, text_: str, status_: str, request: gr.Request):
+            if not is_admin(request):
+                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
+            if (code_ or "").strip().upper() != pending_:  # the code was changed after the first step: ask again
+                return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_))
+            return shown_records(admin_delete(ctx, code_, pending_, _client(request), text_, status_))
+
+        find_btn.click(on_find, [find_text, find_status], records_outs, api_name=False)
+        find_text.submit(on_find, [find_text, find_status], records_outs, api_name=False)
+        delete_btn.click(on_delete, [delete_code, find_text, find_status], records_outs, api_name=False)
+        confirm_btn.click(on_confirm, [delete_code, pending, find_text, find_status], records_outs, api_name=False)
 
         def on_drafts(request: gr.Request):
             """👎 answers as draft eval cases (JSONL) for an evaluator to review (#22)."""

@@ -392,6 +392,23 @@ def test_operator_uploads_the_standard_through_the_admin_page(browser, home, tmp
         assert [d["question"] for d in drafts] == ["基準Ⅲの第二には何と書いてある？"]
         assert drafts[0]["review"]["comment"] == "暗号の強さも知りたい" and drafts[0]["gold_clauses"] == []
         pg.screenshot(path=str(SHOTS / "15-admin-feedback-cases.png"), full_page=True)
+        # Saved consultations: found by a part of the firm's name, deleted in two steps, audited (#22)
+        from assistant.records import Records
+
+        code, _ = Records(own_home / "records.sqlite3").create_consultation({"firm": {"name": "架空削除テスト工業"}}, None, "v1")
+        pg.fill("#admin-find input, #admin-find textarea", "削除テスト")
+        pg.click("#admin-find-go")
+        pg.wait_for_function("(c) => document.querySelector('#admin-saved')?.innerText.includes(c)", arg=code, timeout=30000)
+        assert "件" in pg.inner_text("#admin-records-msg")
+        pg.fill("#admin-delete-code input, #admin-delete-code textarea", code)
+        pg.click("#admin-delete")
+        pg.wait_for_selector("#admin-delete-confirm", state="visible", timeout=30000)
+        assert "架空削除テスト工業" in pg.inner_text("#admin-records-msg") and "元に戻せません" in pg.inner_text("#admin-records-msg")
+        pg.screenshot(path=str(SHOTS / "16-admin-delete-confirm.png"), full_page=True)
+        pg.click("#admin-delete-confirm")
+        pg.wait_for_function("() => document.querySelector('#admin-records-msg')?.innerText.includes('削除しました')", timeout=30000)
+        assert code not in pg.inner_text("#admin-saved") and not pg.locator("#admin-delete-confirm").is_visible()
+        assert Records(own_home / "records.sqlite3").list_consultations(text=code) == []
         pg.click("#admin-logout")
         pg.wait_for_selector("#admin-add", state="hidden", timeout=30000)
         assert pg.outside == []
