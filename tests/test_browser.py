@@ -4,6 +4,7 @@ Screenshots of each step are written to artifacts/screenshots/. Every request th
 makes must stay on 127.0.0.1 (no fonts or scripts from the internet).
 """
 
+import contextlib
 import io
 import json
 import shutil
@@ -21,6 +22,33 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian の 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ADMIN_PASSWORD = "test-admin-pass"
+
+
+# Each page step, timed from the click to what it waits for (as the browser test sees it, on this machine):
+# written to artifacts/browser-timings.json and printed when the module ends. A measurement, not an assertion.
+TIMINGS: dict[str, list[float]] = {}
+
+
+@contextlib.contextmanager
+def timed(step: str):
+    started = time.perf_counter()
+    yield
+    TIMINGS.setdefault(step, []).append(time.perf_counter() - started)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_timings():
+    yield
+    if not TIMINGS:
+        return
+    from assistant.scoring import percentile
+
+    summary = {k: {"n": len(v), "p50_s": round(percentile(v, 50), 2), "max_s": round(max(v), 2)} for k, v in TIMINGS.items()}
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "browser-timings.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    print("\nページの操作ごとの時間（ブラウザのテストが測ったもの）:")
+    for k, v in summary.items():
+        print(f"  {k:24} n={v['n']:<3} p50 {v['p50_s']:.2f} 秒  最大 {v['max_s']:.2f} 秒")
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +72,9 @@ def new_page(browser, url):
     pg = context.new_page()
     pg.outside = []
     pg.on("request", lambda r: pg.outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
-    pg.goto(url)
-    pg.wait_for_selector("#question textarea", timeout=60000)
+    with timed("ページを開く"):
+        pg.goto(url)
+        pg.wait_for_selector("#question textarea", timeout=60000)
     return context, pg
 
 
@@ -59,12 +88,13 @@ def page(browser, server):
 
 def ask(pg, question: str, expect: str) -> None:
     pg.fill("#question textarea", question)
-    pg.click("#send")
-    pg.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.includes(text)", arg=["#chat", expect], timeout=60000)
+    with timed("チャットの回答"):
+        pg.click("#send")
+        pg.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.includes(text)", arg=["#chat", expect], timeout=60000)
 
 
 def download(pg, selector: str, path: Path) -> Path:
-    with pg.expect_download(timeout=60000) as dl:
+    with timed("ダウンロード"), pg.expect_download(timeout=60000) as dl:
         pg.click(selector)
     dl.value.save_as(path)
     return path
@@ -73,8 +103,9 @@ def download(pg, selector: str, path: Path) -> Path:
 def test_ask_and_open_a_citation(page):
     ask(page, "保険や準備金は必要？", "指針第3の3")
     page.screenshot(path=str(SHOTS / "01-chat-answer.png"), full_page=True)
-    page.locator("#sources label", has_text="指針第3の3").click()
-    page.wait_for_function("() => document.querySelector('#panel').innerText.includes('保険、準備金等により備える対応をしていること。')", timeout=30000)
+    with timed("出典の原文を開く"):
+        page.locator("#sources label", has_text="指針第3の3").click()
+        page.wait_for_function("() => document.querySelector('#panel').innerText.includes('保険、準備金等により備える対応をしていること。')", timeout=30000)
     panel = page.inner_text("#panel")
     assert "公式文書" in panel and "seed-40f4958d" in panel and "第3 技術等情報漏えい防止措置認証業務" in panel
     page.screenshot(path=str(SHOTS / "02-citation-panel.png"), full_page=True)
@@ -124,8 +155,9 @@ def wait_question(pg, text: str) -> None:
 
 def choose(pg, option: str, nxt: str) -> None:
     pg.locator("#triage-choice label", has_text=option).first.click()
-    pg.click("#triage-next")
-    wait_question(pg, nxt)
+    with timed("診断の一歩"):
+        pg.click("#triage-next")
+        wait_question(pg, nxt)
 
 
 def tick(pg, options: list[str], nxt: str, free: str = "") -> None:
@@ -133,8 +165,9 @@ def tick(pg, options: list[str], nxt: str, free: str = "") -> None:
         pg.locator("#triage-multi label", has_text=o).first.click()
     if free:
         pg.fill("#triage-free textarea", free)
-    pg.click("#triage-next")
-    wait_question(pg, nxt)
+    with timed("診断の一歩"):
+        pg.click("#triage-next")
+        wait_question(pg, nxt)
 
 
 THREE_ITEMS = {  # a metalworking subcontractor; the same answers in the conversation and in the grid
@@ -171,7 +204,9 @@ def converse_three_items(pg) -> str:
 def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_path):
     from openpyxl import load_workbook
 
-    page.get_by_role("tab", name="見極め診断").click()
+    with timed("診断のタブに切り替える"):
+        page.get_by_role("tab", name="見極め診断").click()
+        wait_question(page, "会社名")
     started = time.perf_counter()
     result = converse_three_items(page)
     print(f"\n会話で情報3件の見極め診断を終えるまで: {time.perf_counter() - started:.1f} 秒（ブラウザ操作の自動実行）")
@@ -183,8 +218,9 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     page.locator("#progress-status label", has_text="完了").click()
     page.fill("#progress-owner textarea", "山田")
     page.fill("#progress-due textarea", "2026-12-31")
-    page.click("#progress-save")
-    page.wait_for_function("() => document.querySelector('#triage-result-md').innerText.includes('完了 1')", timeout=30000)
+    with timed("進み具合の保存"):
+        page.click("#progress-save")
+        page.wait_for_function("() => document.querySelector('#triage-result-md').innerText.includes('完了 1')", timeout=30000)
     page.screenshot(path=str(SHOTS / "05-triage-progress.png"), full_page=True)
     wb = load_workbook(download(page, "#download-xlsx", tmp_path / "r.xlsx"))
     plan = wb["計画と進み具合"]
@@ -196,8 +232,9 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     assert download(page, "#download-pdf", tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert "見極め診断の記録" in download(page, "#download-md", tmp_path / "r.md").read_text(encoding="utf-8")
     code = page.inner_text("#triage-code").split("相談コード ")[1].split("（")[0].strip()
-    page.goto(page.url.split("?")[0] + "?code=" + code)  # the share link: read-only
-    page.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('顧客図面')", timeout=60000)
+    with timed("共有リンクを開く"):
+        page.goto(page.url.split("?")[0] + "?code=" + code)  # the share link: read-only
+        page.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('顧客図面')", timeout=60000)
     assert "閲覧専用" in page.inner_text("#triage-message") and not page.locator("#progress-save").is_visible()
     assert "「戻る」" not in page.inner_text("#triage-question")  # it would name a button the reader does not have
     page.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
