@@ -255,7 +255,6 @@ def set_cell(pg, r: int, c: int, text: str) -> None:
 def fill_grid(pg) -> None:
     name, industry, size, collab = THREE_ITEMS["firm"]
     pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
-    pg.fill("#grid-name textarea", name)
     for sel, value in (("#grid-industry", industry), ("#grid-size", size)):
         pg.locator(sel + " input").click()
         pg.get_by_role("option", name=value, exact=True).click()
@@ -273,6 +272,10 @@ def fill_grid(pg) -> None:
         for c, text in enumerate(row, start=1):
             if text:
                 set_cell(pg, r, c, text)
+    # The name last: typed into the tab the moment it opened, under load it could land before the tab's
+    # fields were mounted (the CI run lost it once); the field must then hold it when the grid is submitted.
+    pg.fill("#grid-name textarea", name)
+    assert pg.input_value("#grid-name textarea") == name
 
 
 def test_the_adviser_grid_gives_the_same_result_as_the_conversation(browser, server):
