@@ -517,13 +517,18 @@ class AdminRecords:
     confirm: str = ""  # the code a deletion waits to be confirmed for ("" when none waits)
 
 
+def consultation_row(c: dict) -> list[str]:
+    """One saved consultation as the admin's table shows it."""
+    return [c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""]
+
+
 def admin_records(ctx: AppContext, text: str = "", status: str = "すべて", message: str = "") -> AdminRecords:
     """Saved consultations found by a part of their code or firm name, and by whether the diagnosis finished."""
     try:
         found = ctx.require_records().list_consultations(100, text=text or "", finished=ADMIN_STATUS.get(status))
     except RecordError as exc:
         return AdminRecords([], f"⚠️ {md_text(exc)}")
-    rows = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in found]
+    rows = [consultation_row(c) for c in found]
     if not message and (text or "").strip():
         message = f"「{md_text(text.strip())}」を含む相談: {len(rows)} 件" if rows else f"「{md_text(text.strip())}」を含む相談は見つかりませんでした。"
     return AdminRecords(rows, message)

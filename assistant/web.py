@@ -42,6 +42,7 @@ from .page import (
     audit_row,
     chat_turn,
     code_note,
+    consultation_row,
     feedback,
     feedback_row,
     progress_of,
@@ -459,7 +460,7 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
         def tables():
             records = ctx.require_records()
             fb = [feedback_row(f) for f in records.list_feedback()]
-            cs = [[c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""] for c in records.list_consultations()]
+            cs = [consultation_row(c) for c in records.list_consultations()]
             au = [audit_row(a) for a in records.audit_log(100)]
             return fb, cs, au
 
@@ -532,23 +533,17 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             return v.rows, v.message, v.confirm, gr.update(visible=bool(v.confirm))
 
         records_outs = [saved, records_msg, pending, confirm_btn]
+        logged_out = shown_records(AdminRecords([], "⚠️ ログインしてください。"))
 
         def on_find(text_: str, status_: str, request: gr.Request):
-            if not is_admin(request):
-                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
-            return shown_records(admin_records(ctx, text_, status_))
+            return shown_records(admin_records(ctx, text_, status_)) if is_admin(request) else logged_out
 
         def on_delete(code_: str, text_: str, status_: str, request: gr.Request):
-            if not is_admin(request):
-                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
-            return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_))
+            return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_)) if is_admin(request) else logged_out
 
         def on_confirm(code_: str, pending_: str, text_: str, status_: str, request: gr.Request):
-            if not is_admin(request):
-                return [], "⚠️ ログインしてください。", "", gr.update(visible=False)
-            if (code_ or "").strip().upper() != pending_:  # the code was changed after the first step: ask again
-                return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_))
-            return shown_records(admin_delete(ctx, code_, pending_, _client(request), text_, status_))
+            # A code changed after the first step does not match the one confirmed: admin_delete asks again.
+            return shown_records(admin_delete(ctx, code_, pending_, _client(request), text_, status_)) if is_admin(request) else logged_out
 
         find_btn.click(on_find, [find_text, find_status], records_outs, api_name=False)
         find_text.submit(on_find, [find_text, find_status], records_outs, api_name=False)

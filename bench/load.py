@@ -94,9 +94,10 @@ def _page_user(url: str, headers: dict):
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
     conn.request("GET", "/config", headers=headers)
     response = conn.getresponse()
-    config = json.loads(response.read())
+    body = response.read()
     if response.status != 200:
         raise RuntimeError(f"config: HTTP {response.status}")
+    config = json.loads(body)
     prefix = config.get("api_prefix", "/gradio_api")
     dep = next(d for d in config["dependencies"] if d.get("api_name") == "ask")
     kinds = {c["id"]: c["type"] for c in config["components"]}
