@@ -8,6 +8,8 @@ document text still reaches the page only as text.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -56,6 +58,7 @@ class WebSession:
     chat_active: bool = False  # the diagnosis is running in the chat
     previous_intent: str | None = None  # the chat's last intent, for follow-ups
     firm: tuple[tuple[str, object], ...] = ()  # what the owner said of the firm in the chat (ChatState.firm), as pairs
+    shown: str | None = None  # what the 見極め tab last drew (``diagnosis_key``): a tab switch redraws only when it changed
 
     def with_id(self) -> WebSession:
         return self if self.id else replace(self, id=uuid.uuid4().hex)
@@ -67,6 +70,16 @@ class WebSession:
     @property
     def firm_profile(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.firm}
+
+    @property
+    def diagnosis_key(self) -> str:
+        """The diagnosis as the 見極め tab draws it; equal keys draw the same view."""
+        drawn = (self.triage, self.code, self.secret is not None, self.readonly, self.previous_code)
+        return hashlib.sha1(json.dumps(drawn, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+    def drawn(self) -> WebSession:
+        """The session as the tab has just drawn it."""
+        return replace(self, shown=self.diagnosis_key)
 
     @property
     def triage_state(self) -> TriageState:
@@ -322,6 +335,13 @@ def triage_view(ctx: AppContext, s: WebSession, msg: str = "") -> TriageView:
         return view
     result = replace(session.result(), code=s.code)
     return replace(view, result=result, links=export_links(ctx, s, result))
+
+
+def triage_revisited(ctx: AppContext, s: WebSession) -> TriageView | None:
+    """The 見極め tab opened again: its view only when the diagnosis changed since the tab drew it (the
+    chat may have moved it on). Redrawing an unchanged question would empty the answer box, and a
+    redraw that arrives late, after the owner began typing, erased what they typed (seen on CI)."""
+    return None if s.shown == s.diagnosis_key else triage_view(ctx, s)
 
 
 def refused(ctx: AppContext, s: WebSession, why: str) -> TriageView:

@@ -52,6 +52,7 @@ from .page import (
     triage_open,
     triage_progress,
     triage_reassess,
+    triage_revisited,
     triage_step,
     triage_view,
 )
@@ -285,7 +286,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             """One diagnosis view as component updates."""
             if v.unavailable:
                 return {message: v.notice}
-            base = {sess: v.session, code_md: code_note(v.session), bar: progress_html(v.asked, v.left),
+            base = {sess: v.session.drawn(), code_md: code_note(v.session), bar: progress_html(v.asked, v.left),
                     message: "" if v.keep_grid and v.refused else v.notice, grid_note: v.notice if v.keep_grid and v.refused else "",
                     # A read-only record (a share link) shows no control that would change it.
                     grid_make: gr.update(visible=v.editable), grid_submit: gr.update(visible=v.editable)}
@@ -366,7 +367,11 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             return shown(triage_view(ctx, s))
 
         demo.load(on_load, sess, [*outs, tabs], api_name=False)
-        tab.select(lambda s: shown(triage_view(ctx, s)), sess, outs, api_name=False)  # the chat may have moved the diagnosis on
+        def on_select(s: WebSession):
+            v = triage_revisited(ctx, s)
+            return {} if v is None else shown(v)  # {}: nothing on the page changes
+
+        tab.select(on_select, sess, outs, api_name=False)
     return tab
 
 

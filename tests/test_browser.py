@@ -278,6 +278,18 @@ def fill_grid(pg) -> None:
     assert pg.input_value("#grid-name textarea") == name
 
 
+def test_switching_tabs_keeps_what_the_owner_typed(page):
+    # The tab redrew its question on every switch and emptied the answer box; a redraw that came late
+    # (a loaded machine) erased a name typed right after the switch, and the record said 会社: わからない.
+    page.get_by_role("tab", name="見極め診断").click()
+    wait_question(page, "会社名")
+    page.fill("#triage-free textarea", "架空切替工業")
+    for name in ("相談チャット", "見極め診断"):
+        page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(2000)  # a redraw, if one were sent, has arrived by now (it takes well under a second)
+    assert page.input_value("#triage-free textarea") == "架空切替工業"
+
+
 def test_the_adviser_grid_gives_the_same_result_as_the_conversation(browser, server):
     context, pg = new_page(browser, server)
     pg.get_by_role("tab", name="見極め診断").click()

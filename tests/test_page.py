@@ -22,6 +22,7 @@ from assistant.page import (
     triage_next,
     triage_open,
     triage_progress,
+    triage_revisited,
     triage_view,
 )
 
@@ -119,3 +120,13 @@ def test_the_diagnosis_button_in_the_chat_asks_the_first_question(ctx):
 def test_an_empty_question_keeps_what_was_typed(ctx):
     v = list(chat_turn(ctx, WebSession(), ChatInput("   "), Chat(), CLIENT))[-1]
     assert "質問が空です" in v.chat.messages[-1]["content"] and v.question == "   " and v.sources == ()
+
+
+def test_the_diagnosis_tab_redraws_only_when_the_diagnosis_changed(ctx):
+    drawn = triage_view(ctx, WebSession()).session.drawn()  # the tab drew the first question
+    assert triage_revisited(ctx, drawn) is None  # opened again unchanged: nothing is redrawn (what was typed stays)
+    moved = list(chat_turn(ctx, drawn, ChatInput.option(ChatInput.START_VALUE), Chat(), CLIENT))[-1].session
+    answered = list(chat_turn(ctx, moved, ChatInput("架空タブ工業"), Chat(), CLIENT))[-1].session  # the chat answered the first question
+    again = triage_revisited(ctx, answered)
+    assert again is not None and again.question is not None and "会社名" not in again.question.text
+    assert triage_revisited(ctx, again.session.drawn()) is None
