@@ -265,6 +265,16 @@ def _write_exports(result, md: Path | None, pdf: Path | None, xlsx: Path | None)
         click.echo(f"Excel を書き出しました: {xlsx}", err=True)
 
 
+def _write_templates(result, folder: Path) -> None:
+    from .triage.templates import Templates
+
+    shelf = Templates.load()
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in shelf.for_plan(result):
+        (folder / t.filename(result.code)).write_bytes(shelf.make(t, result))
+        click.echo(f"ひな形を書き出しました（製品の参考例）: {folder / t.filename(result.code)}", err=True)
+
+
 def _summary(result) -> str:
     lines = ["", "== 見極めの結果（製品の助言） =="]
     if result.nothing_to_protect:
@@ -296,8 +306,11 @@ def _summary(result) -> str:
 @click.option("--md", type=click.Path(dir_okay=False, path_type=Path), help="記録を Markdown で書き出す")
 @click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="記録を PDF で書き出す")
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="記録を Excel で書き出す")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="計画の対策が使うひな形（Word・Excel、製品の参考例）をこのフォルダに書き出す")
 @click.option("--previous", help="再診断: 前回の相談コード（前回の計画からの進み具合を示します）")
-def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None, xlsx: Path | None, previous: str | None) -> None:
+def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Path | None, pdf: Path | None, xlsx: Path | None,
+           templates_dir: Path | None, previous: str | None) -> None:
     """見極め診断: 守るべき情報、必要最低限の措置、最初の計画（回答ファイルなしなら対話で進めます）。"""
     from .consultations import Consultations
     from .corpus import load_corpus
@@ -371,6 +384,8 @@ def triage(answers_file: Path | None, as_json: bool, resume: str | None, md: Pat
     result = replace(session.result(), code=code)
     try:
         _write_exports(result, md, pdf, xlsx)
+        if templates_dir:
+            _write_templates(result, templates_dir)
     except OSError as exc:
         _fail(ValueError(f"記録を書き出せません（{exc}）。書き込める場所を指定してください。診断は相談コード {code} で保存済みです。"))
     if as_json:

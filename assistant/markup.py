@@ -21,8 +21,9 @@ _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")  # https://…
 
 
 def plain(text) -> str:
-    """One line of plain text: no control or format characters, no line breaks."""
-    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(text or ""))
+    """One line of plain text: no control or format characters, no line breaks, and no code point
+    that XML cannot hold (U+FFFE, U+FFFF, lone surrogates), which an Excel or Word file refuses."""
+    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") or ch in "\ufffe\uffff" else ch for ch in str(text or ""))
     return re.sub(r"\s+", " ", s).strip()
 
 

@@ -38,6 +38,7 @@ from .triage import excel as triage_excel
 from .triage import report as triage_report
 from .triage.flow import UNKNOWN, Question
 from .triage.session import TriageSession
+from .triage.templates import Templates
 
 HISTORY_TURNS = 6  # the turns a follow-up is read against
 
@@ -93,6 +94,15 @@ class Links:
     md: str
     pdf: str
     xlsx: str
+    templates: tuple[TemplateLink, ...] = ()  # the product's templates the plan's measures point to
+
+
+@dataclass(frozen=True)
+class TemplateLink:
+    id: str
+    label: str  # 「基本方針（1枚）（Word）」
+    measures: tuple[str, ...]  # the plan's measures it serves
+    url: str
 
 
 # -- shared by both tabs --------------------------------------------------------------------------------------------
@@ -130,7 +140,17 @@ def export_links(ctx: AppContext, s: WebSession, result: TriageResult) -> Links:
         ctx.downloads.offer(sid, f"見極め診断_{name}.md", lambda: triage_report.markdown(result), result.code),
         ctx.downloads.offer(sid, f"見極め診断_{name}.pdf", lambda: triage_report.pdf(result, triage_report.standing_chart(result)), result.code),
         ctx.downloads.offer(sid, f"見極め診断_{name}.xlsx", lambda: triage_excel.workbook(result), result.code),
+        template_links(ctx, sid, result),
     )
+
+
+def template_links(ctx: AppContext, sid: str, result: TriageResult) -> tuple[TemplateLink, ...]:
+    """The templates for this plan, filled with the firm's name and items when fetched."""
+    shelf, planned = Templates.load(), {m.id for m in result.measures}
+    return tuple(
+        TemplateLink(t.id, t.label, tuple(m for m in t.measures if m in planned),
+                     ctx.downloads.offer(sid, t.filename(result.code), lambda t=t: shelf.make(t, result), result.code))
+        for t in shelf.for_plan(result))
 
 
 def code_note(s: WebSession) -> str:

@@ -22,8 +22,13 @@ def text(key: str, english: bool = False, path: Path = PROMPTS_DIR / "texts.json
     data = _load(str(path))["en" if english else "ja"]
     if key not in data:
         raise PromptError(f"定型文 {key} がありません")
-    template = data[key]
+    return render(data[key], f"定型文 {key}", True, **values)
+
+
+def render(template: str, _what: str = "定型文", _strict: bool = True, /, **values) -> str:
+    """``{{ name }}`` filled in once. Strict: the values are exactly the template's; otherwise values it
+    does not use are allowed (one set of values for several texts), a value it lacks never is."""
     wanted = set(_VAR.findall(template))
-    if wanted != set(values):
-        raise PromptError(f"定型文 {key} の変数が合いません（必要: {sorted(wanted)}、渡した: {sorted(values)}）")
+    if wanted - set(values) or (_strict and wanted != set(values)):
+        raise PromptError(f"{_what} の変数が合いません（必要: {sorted(wanted)}、渡した: {sorted(values)}）")
     return _VAR.sub(lambda m: str(values[m.group(1)]), template)

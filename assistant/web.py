@@ -88,6 +88,16 @@ def download_link(url: str | None, label: str, elem_id: str) -> str:
     return f'<a class="download-link" id="{elem_id}" href="{html.escape(url)}" download>{html.escape(label)}</a>'
 
 
+def templates_html(links) -> str:
+    """The templates the plan points to, as download links (labels and ids are the product's own, escaped anyway)."""
+    if not links:
+        return ""
+    rows = "".join(f'<li>{download_link(t.url, t.label, "template-" + t.id)}<span class="template-for">（対策 {html.escape("・".join(t.measures))}）</span></li>'
+                   for t in links)
+    return ('<div class="templates"><p><strong>ひな形（製品の参考例）</strong>: 計画の対策で使う文書と記録簿です。御社の名前と守るべき情報を入れてあります。'
+            '公式の様式ではありません。</p><ul>' + rows + "</ul></div>")
+
+
 def chart_html(png: bytes) -> str:
     """The chart inline (counts only), so no image file is left in a folder or in gradio's cache."""
     return f'<img alt="御社の現状（判定ごとの情報の数、計画の費用の内訳、進み具合）" style="max-width: 100%" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
@@ -264,6 +274,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                 md_file = gr.HTML(elem_id="download-md-box")
                 pdf_file = gr.HTML(elem_id="download-pdf-box")
                 xlsx_file = gr.HTML(elem_id="download-xlsx-box")
+            templates_box = gr.HTML(elem_id="templates-box")
             with gr.Group(elem_id="progress-editor") as progress_box:
                 gr.Markdown("#### 計画の進み具合を記録する（アドバイザー・担当者向け）")
                 with gr.Row():
@@ -280,7 +291,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
-                md_file, pdf_file, xlsx_file, pick, progress_box, table, grid_note, grid_make, grid_submit]
+                md_file, pdf_file, xlsx_file, templates_box, pick, progress_box, table, grid_note, grid_make, grid_submit]
 
         def shown(v: TriageView) -> dict:
             """One diagnosis view as component updates."""
@@ -303,7 +314,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     result_box: gr.update(visible=True), result_md: triage_report.markdown(r, include_answers=False),
                     chart: chart_html(triage_report.standing_chart(r)),
                     md_file: download_link(links.md, "記録を Markdown で保存", "download-md"), pdf_file: download_link(links.pdf, "記録を PDF で保存", "download-pdf"),
-                    xlsx_file: download_link(links.xlsx, "記録を Excel で保存", "download-xlsx"),
+                    xlsx_file: download_link(links.xlsx, "記録を Excel で保存", "download-xlsx"), templates_box: templates_html(links.templates),
                     pick: gr.update(choices=[(f"{m.id} {m.title}（{r.progress_of(m.id).label}）", m.id) for m in r.measures], value=None),
                     progress_box: gr.update(visible=v.editable)}
 
@@ -317,7 +328,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                 m_upd = gr.update(choices=list(q.options) + [n for n in current if n not in q.options], value=current, visible=True)
             return {question_md: question_markdown(q), choice: c_upd, multi: m_upd, free: gr.update(value="", visible=v.editable),
                     next_btn: gr.update(visible=v.editable), unknown_btn: gr.update(visible=v.editable), back_btn: gr.update(visible=v.editable),
-                    result_box: gr.update(visible=False), result_md: "", chart: "", md_file: "", pdf_file: "", xlsx_file: "",
+                    result_box: gr.update(visible=False), result_md: "", chart: "", md_file: "", pdf_file: "", xlsx_file: "", templates_box: "",
                     pick: gr.update(choices=[], value=None), progress_box: gr.update(visible=False)}
 
         def on_next(s, choice_v, multi_v, free_v, request: gr.Request):

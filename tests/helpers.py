@@ -101,9 +101,10 @@ def finish_triage(client, firm: str, item: str) -> dict:
     texts = texts_of(out)
     m = re.search(r"相談コード \*\*(\w+)\*\*.*編集用の合言葉: \*\*([\w\\-]+)\*\*", texts[0])
     assert m, texts[0]
-    links = re.findall(r'href="(/download/[^"]+)"', "".join(texts))
+    links = re.findall(r'href="(/download/[^"]+)"', "".join(texts))  # the record's, then the templates'
+    record_links = re.findall(r'id="download-(?:md|pdf|xlsx)" href="(/download/[^"]+)"', "".join(texts))
     result = next((t for t in texts if t.startswith("# 見極め診断の記録")), "")
-    return {"code": m.group(1), "secret": m.group(2).replace("\\", ""), "result": result, "links": links, "outputs": out}
+    return {"code": m.group(1), "secret": m.group(2).replace("\\", ""), "result": result, "links": links, "record_links": record_links, "outputs": out}
 
 
 def data_files_containing(home: Path, *needles: str) -> list[str]:

@@ -231,6 +231,13 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     assert "顧客図面" in [c.value for c in wb["守るべき情報"]["A"]]
     assert download(page, "#download-pdf", tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert "見極め診断の記録" in download(page, "#download-md", tmp_path / "r.md").read_text(encoding="utf-8")
+    # The templates the plan points to, filled in: the pledge names the firm and its must-protect drawings
+    assert "ひな形" in page.inner_text("#templates-box") and "公式の様式ではありません" in page.inner_text("#templates-box")
+    from docx import Document
+    pledge = "\n".join(p.text for p in Document(download(page, "#template-pledge_join", tmp_path / "p.docx")).paragraphs)
+    assert "架空精機" in pledge and "顧客図面" in pledge and "【製品の助言】" in pledge
+    ledger = load_workbook(download(page, "#template-ledger", tmp_path / "l.xlsx")).active
+    assert "顧客図面" in [c.value for c in ledger["C"]]  # the customer's drawings, held under an NDA, are the ledger's first row
     code = page.inner_text("#triage-code").split("相談コード ")[1].split("（")[0].strip()
     with timed("共有リンクを開く"):
         page.goto(page.url.split("?")[0] + "?code=" + code)  # the share link: read-only

@@ -371,10 +371,12 @@ def test_cli_answers_json_and_exports(tmp_path, home, assistant):
         {"name": "会社案内", "forms": ["書面"], "public": "はい"}]}, ensure_ascii=False), encoding="utf-8")
     env = dict(os.environ, ASSISTANT_HOME=str(home))
     md, pdf, xlsx = tmp_path / "r.md", tmp_path / "r.pdf", tmp_path / "r.xlsx"
-    p = subprocess.run([sys.executable, "-m", "assistant", "triage", "--answers", str(answers), "--json", "--md", str(md), "--pdf", str(pdf), "--xlsx", str(xlsx)],
-                       cwd=ROOT, env=env, capture_output=True, timeout=300)
+    p = subprocess.run([sys.executable, "-m", "assistant", "triage", "--answers", str(answers), "--json", "--md", str(md), "--pdf", str(pdf), "--xlsx", str(xlsx),
+                        "--templates", str(tmp_path / "ひな形")], cwd=ROOT, env=env, capture_output=True, timeout=300)
     assert p.returncode == 0, p.stderr.decode()
     result = json.loads(p.stdout)
+    written = sorted(f.name for f in (tmp_path / "ひな形").iterdir())
+    assert f"ひな形_預かり図面・データ台帳_{result['code']}.xlsx" in written and f"ひな形_基本方針（1枚）_{result['code']}.docx" in written
     assert result["must_protect"] == ["顧客支給図面"] and result["code"] and result["edit_secret"]
     assert result["questions_asked"] < 4 + 1 + 9 * 2 and result["nothing_to_protect"] is False
     assert "## 2. 必要最低限の措置（指針第4の2の一）" in md.read_text(encoding="utf-8")
