@@ -8,12 +8,14 @@ document text still reaches the page only as text.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from . import grid
 from .answer import Answer
@@ -34,6 +36,7 @@ from .render import (
     user_message,
 )
 from .triage import TriageError, TriageResult, TriageState
+from .triage.model import PROGRESS_LABELS
 from .triage import excel as triage_excel
 from .triage import report as triage_report
 from .triage.flow import UNKNOWN, Question
@@ -41,6 +44,10 @@ from .triage.session import TriageSession
 from .triage.templates import Templates
 
 HISTORY_TURNS = 6  # the turns a follow-up is read against
+# The plan table: progress marked in the plan itself; ID and 対策 are the plan's own, the rest is edited
+PLAN_COLUMNS = ("ID", "対策", "状態", "担当", "期限", "メモ")
+SHOW_ALL, SHOW_TODO, SHOW_OVERDUE, SHOW_OWNER = "すべて", "未着手", "期限切れ", "担当: "  # what the table can show
+STATUS_OF_LABEL = {label: key for key, label in PROGRESS_LABELS.items()}
 
 
 # -- the browser session --------------------------------------------------------------------------------------------
@@ -319,6 +326,9 @@ class TriageView:
     links: Links | None = None
     refused: bool = False  # the step was refused: nothing changed (the notice says why and what to do)
     keep_grid: bool = False  # the grid keeps what the adviser typed (a refused grid is shown as it was sent)
+    keep_plan: bool = False  # the plan table keeps what the adviser typed (a refused save changes nothing)
+    notice_by: Literal["page", "plan"] = "page"  # where the notice is shown: atop the tab, or beside the plan table's button
+    plan_show: str = SHOW_ALL  # the plan table's filter
 
     @property
     def editable(self) -> bool:
@@ -438,6 +448,106 @@ def triage_progress(ctx: AppContext, s: WebSession, form: ProgressForm, client: 
     # The owner is the user's text (escaped); the label and the normalised date are the app's own.
     said = "、".join(x for x in (p.label, p.owner and f"担当 {md_text(p.owner)}", p.due and f"期限 {p.due}") if x)
     return replace(view, notice=(view.notice + "\n\n" if view.notice else "") + f"✅ 保存しました: {md_text(form.measure)} {md_text(title)}（{said}）")
+
+
+# -- the plan table: progress marked in the plan itself ---------------------------------------------------------------
+
+
+def plan_filters(result: TriageResult) -> list[str]:
+    """What the plan table can show: everything, what has not started, what is overdue, one owner's."""
+    owners = sorted({p.owner for m in result.measures if (p := result.progress_of(m.id)).owner})
+    return [SHOW_ALL, SHOW_TODO, SHOW_OVERDUE] + [SHOW_OWNER + o for o in owners]
+
+
+def plan_rows(result: TriageResult, show: str = SHOW_ALL, today: dt.date | None = None) -> list[list[str]]:
+    """The plan as the table shows it, filtered; a row is a measure with its progress."""
+    today = today or dt.date.today()
+    rows = []
+    for m in result.measures:
+        p = result.progress_of(m.id)
+        if (show == SHOW_TODO and p.status != "todo") or (show == SHOW_OVERDUE and not p.overdue(today)) or (
+                show.startswith(SHOW_OWNER) and p.owner != show.removeprefix(SHOW_OWNER)):
+            continue
+        rows.append([m.id, m.title, p.label, p.owner, p.due, p.note])
+    return rows
+
+
+@dataclass(frozen=True)
+class PlanEdit:
+    measure: str
+    status: str
+    owner: str
+    due: str
+    note: str
+
+
+def plan_edits(result: TriageResult, rows) -> list[PlanEdit]:
+    """The rows the adviser changed, read back; a value that cannot be read names its measure and column."""
+    known = {m.id for m in result.measures}
+    edits = []
+    for row in grid.rows_of(rows):
+        cells = [str(c if c is not None else "").strip() for c in row] + [""] * len(PLAN_COLUMNS)
+        measure, status_label, owner, due, note = cells[0], cells[2], cells[3], cells[4], cells[5]
+        if measure not in known:
+            continue  # not a row of this plan (an edited ID): nothing of it is saved
+        if status_label not in STATUS_OF_LABEL:
+            raise TriageError(f"{measure} の「状態」は {'・'.join(PROGRESS_LABELS.values())} のどれかを入力してください（入力: 「{status_label[:20]}」）。")
+        p = result.progress_of(measure)
+        if (STATUS_OF_LABEL[status_label], owner, due, note) != (p.status, p.owner, p.due, p.note):
+            edits.append(PlanEdit(measure, STATUS_OF_LABEL[status_label], owner, due, note))
+    return edits
+
+
+def triage_plan_save(ctx: AppContext, s: WebSession, rows, show: str, client: str) -> TriageView:
+    """表の変更を保存: every changed row at once, in one save. A row that cannot be read refuses the
+    whole save and the table keeps what was typed, so one wrong date loses nothing."""
+    return replace(_plan_save(ctx, s, rows, client), notice_by="plan", plan_show=show or SHOW_ALL)
+
+
+def _plan_save(ctx: AppContext, s: WebSession, rows, client: str) -> TriageView:
+    try:
+        current = triage_session(ctx, s)
+        edits = plan_edits(current.result(), rows) if current.finished else []
+    except TriageError as exc:
+        return replace(refused(ctx, s, md_text(exc)), keep_plan=True)
+    except IndexUnavailable as exc:
+        return refused(ctx, s, md_text(exc))
+    if not edits:
+        return replace(triage_view(ctx, s, "変更はありません。表の「状態」「担当」「期限」「メモ」を直してから保存してください。"), keep_plan=True)
+
+    def apply(x: TriageSession) -> TriageSession:
+        for e in edits:
+            try:
+                x = x.set_progress(e.measure, e.status, e.owner, e.due, e.note)
+            except TriageError as exc:
+                raise TriageError(f"{e.measure}: {exc}") from exc
+        return x
+
+    view = triage_step(ctx, s, client, apply)
+    if view.refused or view.result is None:
+        return replace(view, keep_plan=True)
+    said = []
+    for e in edits:  # the owner is the user's text (escaped); the label and the normalised date are the app's own
+        p = view.result.progress_of(e.measure)
+        said.append(md_text(e.measure) + "（" + "、".join(x for x in (p.label, p.owner and f"担当 {md_text(p.owner)}", p.due and f"期限 {p.due}") if x) + "）")
+    return replace(view, notice=(view.notice + "\n\n" if view.notice else "") + f"✅ {len(edits)} 件を保存しました: " + "、".join(said))
+
+
+def plan_show(ctx: AppContext, s: WebSession, show: str, rows) -> tuple[list[list[str]] | None, str]:
+    """The plan table for another filter; (None, why) while the table holds changes not yet saved."""
+    try:
+        session = triage_session(ctx, s)
+        if not session.finished:
+            return [], ""
+        result = session.result()
+        if plan_edits(result, rows):
+            return None, "⚠️ 保存していない変更があります。「表の変更を保存」を押してから表示を切り替えてください。"
+    except TriageError:
+        return None, "⚠️ 表に読み取れない値があります。直して保存してから表示を切り替えてください。"
+    except IndexUnavailable as exc:
+        return None, f"⚠️ {md_text(exc)}"
+    shown = plan_rows(result, show)
+    return shown, "" if shown else f"「{md_text(show)}」の対策はありません。"
 
 
 def triage_reassess(ctx: AppContext, s: WebSession, client: str) -> TriageView:

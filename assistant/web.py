@@ -28,6 +28,10 @@ from .ingest import publish_staged, stage_document
 from .markup import md_text
 from .page import (
     ADMIN_STATUS,
+    PLAN_COLUMNS,
+    SHOW_ALL,
+    SHOW_OVERDUE,
+    SHOW_TODO,
     AdminRecords,
     Chat,
     ChatView,
@@ -45,6 +49,9 @@ from .page import (
     consultation_row,
     feedback,
     feedback_row,
+    plan_filters,
+    plan_rows,
+    plan_show,
     progress_of,
     triage_delete,
     triage_grid,
@@ -52,6 +59,7 @@ from .page import (
     triage_open,
     triage_progress,
     triage_reassess,
+    triage_plan_save,
     triage_revisited,
     triage_step,
     triage_view,
@@ -277,6 +285,14 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
             templates_box = gr.HTML(elem_id="templates-box")
             with gr.Group(elem_id="progress-editor") as progress_box:
                 gr.Markdown("#### 計画の進み具合を記録する（アドバイザー・担当者向け）")
+                plan_filter = gr.Radio(label="表示", choices=[SHOW_ALL, SHOW_TODO, SHOW_OVERDUE], value=SHOW_ALL, elem_id="plan-filter")
+                plan_table = gr.Dataframe(headers=list(PLAN_COLUMNS), datatype="str", column_count=len(PLAN_COLUMNS), interactive=True,
+                                          static_columns=[0, 1], wrap=True, elem_id="plan-table",
+                                          label="計画: 「状態」（未着手・予定・完了・対象外）「担当」「期限」（2027-02-28、2027/2/28、2月末、来月末）「メモ」のセルを直して保存します")
+                with gr.Row():
+                    plan_save = gr.Button("表の変更を保存", variant="primary", elem_id="plan-save", scale=1)
+                    plan_note = gr.Markdown(elem_id="plan-message")  # beside the button: what was saved, or which cell to fix
+                gr.Markdown("1件ずつ記録する場合は、対策を選んで入力します。")
                 with gr.Row():
                     pick = gr.Dropdown(label="対策", choices=[], elem_id="progress-pick", scale=3)
                     status = gr.Radio(label="状態", choices=PROGRESS_CHOICES, value="todo", elem_id="progress-status", scale=3)
@@ -291,18 +307,24 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     delete_btn = gr.Button("記録を削除", variant="stop", elem_id="delete")
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
-                md_file, pdf_file, xlsx_file, templates_box, pick, progress_box, table, grid_note, grid_make, grid_submit]
+                md_file, pdf_file, xlsx_file, templates_box, pick, progress_box, table, grid_note, grid_make, grid_submit,
+                plan_table, plan_note, plan_filter]
 
         def shown(v: TriageView) -> dict:
             """One diagnosis view as component updates."""
             if v.unavailable:
                 return {message: v.notice}
+            by_grid, by_plan = v.keep_grid and v.refused, v.notice_by == "plan"
             base = {sess: v.session.drawn(), code_md: code_note(v.session), bar: progress_html(v.asked, v.left),
-                    message: "" if v.keep_grid and v.refused else v.notice, grid_note: v.notice if v.keep_grid and v.refused else "",
+                    message: "" if by_grid or by_plan else v.notice, grid_note: v.notice if by_grid else "", plan_note: v.notice if by_plan else "",
                     # A read-only record (a share link) shows no control that would change it.
                     grid_make: gr.update(visible=v.editable), grid_submit: gr.update(visible=v.editable)}
             if not v.keep_grid:
                 base[table] = grid.rows_for(v.items)
+            if not v.keep_plan:
+                base[plan_table] = plan_rows(v.result, v.plan_show) if v.result is not None else []
+                filters = plan_filters(v.result) if v.result is not None else [SHOW_ALL]
+                base[plan_filter] = gr.update(choices=filters, value=v.plan_show if v.plan_show in filters else SHOW_ALL)
             return base | (finished(v) if v.result is not None else asking(v))
 
         def finished(v: TriageView) -> dict:
@@ -353,6 +375,14 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
         reassess_btn.click(lambda s, request: shown(triage_reassess(ctx, s, _client(request))), sess, outs, api_name=False)
         delete_btn.click(lambda s, ok, request: shown(triage_delete(ctx, s, ok, _client(request))), [sess, confirm_delete], outs, api_name="triage_delete")
         grid_submit.click(on_grid_submit, [sess, grid_name, grid_industry, grid_size, grid_collab, table], outs, api_name="triage_grid")
+        plan_save.click(lambda s, rows, show, request: shown(triage_plan_save(ctx, s, rows, show, _client(request))),
+                        [sess, plan_table, plan_filter], outs, api_name=False)
+
+        def on_plan_filter(s: WebSession, show: str, rows):
+            shown_rows, why = plan_show(ctx, s, show, rows)
+            return (gr.update(), why) if shown_rows is None else (shown_rows, why)
+
+        plan_filter.input(on_plan_filter, [sess, plan_filter, plan_table], [plan_table, plan_note], api_name=False)
 
         def on_pick(s: WebSession, measure_id):
             p = progress_of(s, measure_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, serve_app
+from helpers import http
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -249,14 +250,14 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
     page.screenshot(path=str(SHOTS / "06-triage-shared-read-only.png"), full_page=True)
 
 
-def set_cell(pg, r: int, c: int, text: str) -> None:
+def set_cell(pg, r: int, c: int, text: str, table: str = "#grid") -> None:
     pg.keyboard.press("Escape")  # a cell menu left open would catch the click
-    pg.locator(f"#grid [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})  # clear of the cell's menu button
-    box = pg.locator(f"#grid [data-testid=cell-{r}-{c}] textarea, #grid [data-testid=cell-{r}-{c}] input").first
+    pg.locator(f"{table} [data-testid=cell-{r}-{c}]").dblclick(position={"x": 6, "y": 6})  # clear of the cell's menu button
+    box = pg.locator(f"{table} [data-testid=cell-{r}-{c}] textarea, {table} [data-testid=cell-{r}-{c}] input").first
     box.wait_for(timeout=10000)
     box.fill(text)
     box.press("Enter")
-    pg.wait_for_function("([r, c, t]) => document.querySelector(`#grid [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[r, c, text], timeout=10000)
+    pg.wait_for_function("([sel, r, c, t]) => document.querySelector(`${sel} [data-testid=cell-${r}-${c}]`).innerText.includes(t)", arg=[table, r, c, text], timeout=10000)
 
 
 def fill_grid(pg) -> None:
@@ -341,6 +342,61 @@ def test_a_grid_with_a_bad_cell_keeps_every_input_and_saves_nothing(browser, ser
     pg.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('最初の計画')", timeout=60000)
     assert "相談コード" in pg.inner_text("#triage-code") and pg.inner_text("#grid-message").strip() == ""
     assert pg.outside == []
+    context.close()
+
+
+def saved_consultation(server: str) -> tuple[str, str]:
+    """A finished diagnosis saved through the REST API (the adviser then opens it by code and secret)."""
+    answers = {"firm": {"name": "架空表計画", "industry": "金属加工", "size": "6〜20人", "collaboration": ["下請け・受託"]},
+               "items": [{"name": "顧客図面", "forms": ["書面", "電子データ"], "damage": "大", "confidential_obligation": "はい"}]}
+    status, _, body = http("POST", server + "api/v1/triage", data={"answers": answers, "save": True})
+    assert status == 200, body
+    out = json.loads(body)
+    return out["code"], out["edit_secret"]
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
+    """#22: status, owner, due date and note edited in the plan's rows and saved at once; a bad date
+    is named beside the button and every typed cell stays; the filters show what is late."""
+    code, secret = saved_consultation(server)
+    context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height}, accept_downloads=True)
+    pg = context.new_page()
+    pg.goto(server)
+    pg.get_by_role("tab", name="見極め診断").click()
+    pg.fill("#resume-code textarea, #resume-code input", code)
+    pg.fill("#resume-secret input, #resume-secret textarea", secret)
+    pg.click("#resume")
+    pg.wait_for_selector("#plan-table [data-testid=cell-0-2]", timeout=60000)
+    pg.locator("#plan-table").scroll_into_view_if_needed()
+    first = pg.inner_text("#plan-table [data-testid=cell-0-0]").strip()
+    # The table's label in the page's Japanese font: gradio's own stack drew its kana as empty boxes
+    assert "IPAexGothic" in pg.evaluate("() => getComputedStyle(document.querySelector('#plan-table div.label')).fontFamily")
+    set_cell(pg, 0, 2, "完了", "#plan-table")
+    set_cell(pg, 0, 3, "山田", "#plan-table")
+    set_cell(pg, 1, 4, "2月30日", "#plan-table")  # no such date
+    with timed("計画の表の保存"):
+        pg.click("#plan-save")
+        pg.wait_for_function("() => document.querySelector('#plan-message')?.innerText.includes('⚠️')", timeout=30000)
+    message = pg.inner_text("#plan-message")
+    assert "日付はありません" in message and "2月末" in message, message  # says what to type instead
+    assert "完了" in pg.inner_text("#plan-table [data-testid=cell-0-2]") and "山田" in pg.inner_text("#plan-table [data-testid=cell-0-3]")
+    assert "⚠️" not in pg.inner_text("#triage-message")  # beside the table, not far above it
+    set_cell(pg, 1, 4, "2020/1/31", "#plan-table")  # a date already past: the measure is overdue
+    with timed("計画の表の保存"):
+        pg.click("#plan-save")
+        pg.wait_for_function("() => document.querySelector('#plan-message')?.innerText.includes('✅')", timeout=30000)
+    assert "2 件を保存しました" in pg.inner_text("#plan-message") and "期限 2020-01-31" in pg.inner_text("#plan-message")
+    assert "2020-01-31" in pg.inner_text("#plan-table [data-testid=cell-1-4]")  # shown as stored
+    assert "完了 1" in pg.inner_text("#triage-result-md")
+    pg.screenshot(path=str(SHOTS / f"09-plan-table-{width}.png"), full_page=False)
+    with timed("計画の表の絞り込み"):
+        pg.locator("#plan-filter label", has_text="期限切れ").click()
+        pg.wait_for_function("() => !document.querySelector('#plan-table [data-testid=cell-1-0]')", timeout=30000)
+    overdue = pg.inner_text("#plan-table [data-testid=cell-0-0]").strip()
+    assert overdue != first and overdue.startswith("M")
+    pg.locator("#plan-filter label", has_text="担当: 山田").click()
+    pg.wait_for_function("([m]) => document.querySelector('#plan-table [data-testid=cell-0-0]')?.innerText.includes(m)", arg=[first], timeout=30000)
     context.close()
 
 

@@ -21,6 +21,9 @@ from assistant.page import (
     triage_grid,
     triage_next,
     triage_open,
+    triage_plan_save,
+    plan_rows,
+    plan_show,
     triage_progress,
     triage_revisited,
     triage_view,
@@ -130,3 +133,40 @@ def test_the_diagnosis_tab_redraws_only_when_the_diagnosis_changed(ctx):
     again = triage_revisited(ctx, answered)
     assert again is not None and again.question is not None and "会社名" not in again.question.text
     assert triage_revisited(ctx, again.session.drawn()) is None
+
+
+def test_the_plan_table_saves_every_changed_row_at_once_and_refuses_a_bad_cell_whole(ctx):
+    s = finish(ctx)
+    view = triage_view(ctx, s)
+    rows = plan_rows(view.result)
+    rows[0][2:5] = ["完了", "山田", "2027/1/31"]
+    rows[1][2:6] = ["予定", "佐藤", "", "見積待ち"]
+    saved = triage_plan_save(ctx, s, rows, "すべて", CLIENT)
+    assert not saved.refused and saved.notice_by == "plan" and saved.notice.startswith("✅ 2 件を保存しました"), saved.notice
+    assert "期限 2027-01-31" in saved.notice  # the date as stored, whatever form it was typed in
+    first, second = saved.result.progress_of(rows[0][0]), saved.result.progress_of(rows[1][0])
+    assert (first.status, first.owner, first.due) == ("done", "山田", "2027-01-31") and (second.status, second.note) == ("planned", "見積待ち")
+    reopened = triage_open(ctx, WebSession(), s.code, s.secret, CLIENT)  # saved in the record, not only in the page
+    assert reopened.result.progress_of(rows[0][0]).status == "done"
+
+    again = plan_rows(saved.result)
+    again[2][2], again[3][4] = "完了", "2月30日"  # a good change and an impossible date
+    refused = triage_plan_save(ctx, saved.session, again, "すべて", CLIENT)
+    assert refused.refused and refused.keep_plan and refused.notice_by == "plan"
+    assert again[3][0] in refused.notice and "日付はありません" in refused.notice, refused.notice
+    assert triage_view(ctx, saved.session).result.progress_of(again[2][0]).status == "todo"  # nothing of the refused save was kept
+    assert plan_show(ctx, saved.session, "未着手", again)[0] is None  # switching the filter would lose the typed cells
+
+    unchanged = triage_plan_save(ctx, saved.session, plan_rows(saved.result), "すべて", CLIENT)
+    assert "変更はありません" in unchanged.notice and unchanged.keep_plan
+    shown, _ = plan_show(ctx, saved.session, "担当: 山田", plan_rows(saved.result))
+    assert [r[0] for r in shown] == [rows[0][0]]
+
+
+def test_a_read_only_record_refuses_the_plan_table(ctx):
+    s = finish(ctx)
+    shared = triage_open(ctx, WebSession(), s.code, "", CLIENT)
+    rows = plan_rows(shared.result)
+    rows[0][2] = "完了"
+    v = triage_plan_save(ctx, shared.session, rows, "すべて", CLIENT)
+    assert v.refused and "閲覧専用" in v.notice

@@ -96,6 +96,13 @@ class Progress:
     def label(self) -> str:
         return PROGRESS_LABELS.get(self.status, self.status)
 
+    def overdue(self, today: dt.date) -> bool:
+        """Past its due date and neither done nor set aside (an older record's free-text date is never overdue)."""
+        try:
+            return self.status in ("todo", "planned") and dt.date.fromisoformat(self.due) < today
+        except ValueError:
+            return False
+
 
 @dataclass
 class ComparisonRow:
