@@ -80,9 +80,11 @@ class Consultations:
         if not code:
             return None
         try:
-            return self._result(self.records.load_consultation(code))
+            saved = self.records.load_consultation(code)
         except RecordError:
             return None
+        result = self._result(saved)
+        return replace(result, code=saved.code) if result is not None else None  # the comparison names it
 
     def result_of(self, code: str) -> TriageResult | None:
         """A saved consultation's result (for an export), audited; None while the diagnosis is not finished."""

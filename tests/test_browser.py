@@ -345,21 +345,19 @@ def test_a_grid_with_a_bad_cell_keeps_every_input_and_saves_nothing(browser, ser
     context.close()
 
 
-def saved_consultation(server: str) -> tuple[str, str]:
+DRAWINGS_ONLY = [{"name": "顧客図面", "forms": ["書面", "電子データ"], "damage": "大", "confidential_obligation": "はい"}]
+
+
+def saved_consultation(server: str, items: list[dict] = DRAWINGS_ONLY) -> tuple[str, str]:
     """A finished diagnosis saved through the REST API (the adviser then opens it by code and secret)."""
-    answers = {"firm": {"name": "架空表計画", "industry": "金属加工", "size": "6〜20人", "collaboration": ["下請け・受託"]},
-               "items": [{"name": "顧客図面", "forms": ["書面", "電子データ"], "damage": "大", "confidential_obligation": "はい"}]}
+    answers = {"firm": {"name": "架空表計画", "industry": "金属加工", "size": "6〜20人", "collaboration": ["下請け・受託"]}, "items": items}
     status, _, body = http("POST", server + "api/v1/triage", data={"answers": answers, "save": True})
     assert status == 200, body
     out = json.loads(body)
     return out["code"], out["edit_secret"]
 
 
-@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
-def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
-    """#22: status, owner, due date and note edited in the plan's rows and saved at once; a bad date
-    is named beside the button and every typed cell stays; the filters show what is late."""
-    code, secret = saved_consultation(server)
+def open_saved(browser, server: str, code: str, secret: str, width: int = 1280, height: int = 800):
     context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height}, accept_downloads=True)
     pg = context.new_page()
     pg.goto(server)
@@ -368,6 +366,43 @@ def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
     pg.fill("#resume-secret input, #resume-secret textarea", secret)
     pg.click("#resume")
     pg.wait_for_selector("#plan-table [data-testid=cell-0-2]", timeout=60000)
+    return context, pg
+
+
+def test_a_reassessment_names_the_verdict_that_changed(browser, server):
+    """#22: the price list, low priority last time, is now a competitive asset: the re-assessment says
+    so before its table, and marks the measures newly in the plan."""
+    prices = {"name": "見積単価表", "forms": ["電子データ"], "confidential_obligation": "いいえ", "legal_control": "いいえ", "public": "いいえ",
+              "competitive": "いいえ", "damage": "小"}
+    code, secret = saved_consultation(server, DRAWINGS_ONLY + [prices])
+    context, pg = open_saved(browser, server, code, secret)
+    with timed("再診断を始める"):
+        pg.click("#reassess")
+        pg.wait_for_function("() => document.querySelector('#triage-message')?.innerText.includes('再診断を始めました')", timeout=30000)
+    pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    pg.wait_for_selector("#grid [data-testid=cell-1-0]", timeout=30000)
+    assert "見積単価表" in pg.inner_text("#grid [data-testid=cell-1-0]")  # the earlier answers, ready to correct
+    set_cell(pg, 1, 4, "はい")  # 競争力の源泉
+    set_cell(pg, 1, 5, "大")  # 漏えい時の損害
+    with timed("再診断の結果"):
+        pg.click("#grid-submit")
+        # The re-assessment shows a comparison from the start (its answers are the earlier ones): wait for the change itself
+        pg.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('判定が変わった情報') || document.querySelector('#grid-message')?.innerText.includes('⚠️')", timeout=60000)
+    assert "⚠️" not in pg.inner_text("#grid-message"), pg.inner_text("#grid-message")
+    result = pg.inner_text("#triage-result-md")
+    assert "判定が変わった情報: 「見積単価表」優先度は低い → 確実に守るべき" in result
+    assert "見積単価表\t確実に守るべき" in result  # and the verdict table says the same
+    assert f"前回の相談コード {code}" in result  # the record names the consultation it was compared with
+    pg.locator("#triage-result-md").get_by_text("判定が変わった情報").scroll_into_view_if_needed()
+    pg.screenshot(path=str(SHOTS / "10-reassessment-changes.png"))
+    context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
+    """#22: status, owner, due date and note edited in the plan's rows and saved at once; a bad date
+    is named beside the button and every typed cell stays; the filters show what is late."""
+    context, pg = open_saved(browser, server, *saved_consultation(server), width, height)
     pg.locator("#plan-table").scroll_into_view_if_needed()
     first = pg.inner_text("#plan-table [data-testid=cell-0-0]").strip()
     # The table's label in the page's Japanese font: gradio's own stack drew its kana as empty boxes

@@ -149,11 +149,18 @@ def workbook(r: TriageResult) -> bytes:
 
     if r.comparison:
         ws = wb.create_sheet("前回からの進み具合")
-        header(ws, 1, ["ID", "対策", "前回", "今回"], [8, 60, 16, 16], len(r.comparison.rows))
+        header(ws, 1, ["ID", "対策", "前回", "今回", "変化"], [8, 60, 16, 16, 18], len(r.comparison.rows))
         for i, row in enumerate(r.comparison.rows, start=2):
             for col, value in enumerate([row.measure_id, row.title, PROGRESS_LABELS.get(row.before, "（計画になし）"),
-                                         PROGRESS_LABELS.get(row.now, "（計画から外れた）")], start=1):
+                                         PROGRESS_LABELS.get(row.now, "（計画から外れた）"), row.change], start=1):
                 put(ws, i, col, value)
+        if r.comparison.items:  # the verdicts that changed, below the measures
+            first = len(r.comparison.rows) + 3
+            for col, value in enumerate(["情報", "判定の変化"], start=1):
+                put(ws, first, col, value, HEAD_FILL).font = bold
+            for i, change in enumerate(r.comparison.items, start=first + 1):
+                put(ws, i, 1, change.name)
+                put(ws, i, 2, change.change)
 
     ws = wb.create_sheet("回答の記録")
     fields = list(ANSWER_LABELS)

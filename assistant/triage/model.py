@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from .rules import STATUS_LABELS
+
 ProgressStatus = Literal["todo", "planned", "done", "not_applicable"]
 PROGRESS_STATUSES: tuple[ProgressStatus, ...] = ("todo", "planned", "done", "not_applicable")
 PROGRESS_LABELS = {"todo": "未着手", "planned": "予定", "done": "完了", "not_applicable": "対象外"}
@@ -112,11 +114,41 @@ class ComparisonRow:
     now: str  # progress status now, or "" when the measure left the plan
 
 
+    @property
+    def change(self) -> str:
+        """What happened to the measure since the earlier plan, in words (「」 when nothing did)."""
+        if not self.before:
+            return "新しい対策"
+        if not self.now:
+            return "計画から外れた"
+        if self.now == "done" and self.before != "done":
+            return "新しく完了"
+        return "" if self.now == self.before else f"{PROGRESS_LABELS.get(self.before, self.before)}→{PROGRESS_LABELS.get(self.now, self.now)}"
+
+
+@dataclass
+class ItemChange:
+    """An item whose verdict changed since the earlier diagnosis, or that was added or left out."""
+
+    name: str
+    before: str  # the earlier verdict (must | confirm | not_required), or "" when the item is new
+    now: str  # the verdict now, or "" when the item was not named this time
+
+    @property
+    def change(self) -> str:
+        if not self.before:
+            return f"新しく挙げた情報（{STATUS_LABELS.get(self.now, self.now)}）"
+        if not self.now:
+            return f"今回は挙げていない情報（前回 {STATUS_LABELS.get(self.before, self.before)}）"
+        return f"{STATUS_LABELS.get(self.before, self.before)} → {STATUS_LABELS.get(self.now, self.now)}"
+
+
 @dataclass
 class Comparison:
     previous_code: str
     previous_date: str
     rows: list[ComparisonRow]
+    items: list[ItemChange] = field(default_factory=list)  # only the items that changed; [] in records made before
 
     @property
     def summary(self) -> dict:
@@ -156,6 +188,10 @@ class TriageResult:  # frozen: the saved code is set by replace(), so no caller 
     code: str | None = None
     comparison: Comparison | None = None
     advice_label: str = ADVICE_LABEL
+
+    def overdue(self, today: dt.date) -> list[tuple[PlanMeasure, Progress]]:
+        """The plan's measures past their due date and not yet done."""
+        return [(m, p) for m in self.measures if (p := self.progress_of(m.id)).overdue(today)]
 
     @property
     def must_protect(self) -> list[str]:
@@ -227,7 +263,8 @@ class TriageResult:  # frozen: the saved code is set by replace(), so no caller 
         comp = d.get("comparison")
         comparison = None
         if comp:
-            comparison = Comparison(comp["previous_code"], comp["previous_date"], [ComparisonRow(**r) for r in comp["rows"]])
+            comparison = Comparison(comp["previous_code"], comp["previous_date"], [ComparisonRow(**r) for r in comp["rows"]],
+                                    [ItemChange(**i) for i in comp.get("items", [])])
         return cls(
             dict(d["firm"]), items, MinimumSet(**d["minimum_set"]), [PlanMeasure(**m) for m in d["measures"]],
             {k: Progress(**v) for k, v in d.get("progress", {}).items()}, list(d.get("notes", [])), int(d.get("questions_asked", 0)),

@@ -8,7 +8,9 @@ by re-reading the Markdown.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Callable
 
 from ..clause_refs import cite
 from ..fonts import japanese_font
@@ -30,6 +32,29 @@ def _firm_lines(r: TriageResult) -> list[tuple[str, str]]:
         ("会社", f.get("name") or "（未記入）"), ("業種", f.get("industry", "")), ("規模", f.get("size", "")),
         ("他社や社外の人との関わり", "、".join(f.get("collaboration", []) or [])),
     ]
+
+
+def late_note(r: TriageResult, today: dt.date | None = None) -> str:
+    """「。期限切れ 1 件: M05」 after the progress counts, when a measure is past its due date."""
+    late = r.overdue(today or dt.date.today())
+    return f"。期限切れ {len(late)} 件: " + "、".join(m.id for m, _ in late) if late else ""
+
+
+def change_lines(r: TriageResult, text: Callable[[str], str], today: dt.date | None = None) -> list[str]:
+    """A re-assessment's changes in words, before its table: verdicts that changed, items added or
+    left out, measures newly done, and measures now overdue. ``text`` renders user text (names)."""
+    if not r.comparison:
+        return []
+    c, lines = r.comparison, []
+    if c.items:
+        lines.append("判定が変わった情報: " + "、".join(f"「{text(i.name)}」{i.change}" for i in c.items))
+    done = [row for row in c.rows if row.change == "新しく完了"]
+    if done:
+        lines.append("前回から完了した対策: " + "、".join(f"{row.measure_id} {text(row.title)}" for row in done))
+    late = r.overdue(today or dt.date.today())
+    if late:
+        lines.append("期限を過ぎた対策: " + "、".join(f"{m.id} {text(m.title)}（期限 {p.due}" + (f"、担当 {text(p.owner)}" if p.owner else "") + "）" for m, p in late))
+    return lines
 
 
 def markdown(r: TriageResult, include_answers: bool = True) -> str:
@@ -73,7 +98,7 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
         out.append("守るべき情報が見つからなかったため、対策の提案はありません。")
     else:
         counts = r.progress_summary()
-        out.append("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）")
+        out.append("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）" + late_note(r))
         n = 0
         for group in GROUPS:
             rows = [m for m in r.measures if m.group == group]
@@ -96,10 +121,12 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
         s = c.summary
         out += ["", f"## {next(number)}. 前回の計画からの進み具合", "",
                 f"前回の相談コード {md_text(c.previous_code)}（{md_text(c.previous_date)}）の計画 {s['earlier_measures']} 件のうち、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
-                f"新しく加わった対策 {s['new_measures']} 件、計画から外れた対策 {s['dropped_measures']} 件。", "",
-                "| ID | 対策 | 前回 | 今回 |", "|---|---|---|---|"]
+                f"新しく加わった対策 {s['new_measures']} 件、計画から外れた対策 {s['dropped_measures']} 件。", ""]
+        changes = change_lines(r, md_text)
+        out += [f"- {line}" for line in changes] + ([""] if changes else [])
+        out += ["| ID | 対策 | 前回 | 今回 | 変化 |", "|---|---|---|---|---|"]
         for row in c.rows:
-            out.append(f"| {row.measure_id} | {md_text(row.title)} | {PROGRESS_LABELS.get(row.before, '（計画になし）')} | {PROGRESS_LABELS.get(row.now, '（計画から外れた）')} |")
+            out.append(f"| {row.measure_id} | {md_text(row.title)} | {PROGRESS_LABELS.get(row.before, '（計画になし）')} | {PROGRESS_LABELS.get(row.now, '（計画から外れた）')} | {row.change} |")
     if include_answers:
         out += ["", f"## {next(number)}. 回答の記録", ""]
         for it in r.items:
@@ -229,7 +256,7 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
         para("守るべき情報が見つからなかったため、対策の提案はありません。")
     else:
         counts = r.progress_summary()
-        para("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）")
+        para("進み具合: " + "、".join(f"{PROGRESS_LABELS[k]} {v}" for k, v in counts.items()) + f"（全 {len(r.measures)} 件）" + late_note(r))
         rows = []
         for n, m in enumerate(r.measures, start=1):
             p = r.progress_of(m.id)
@@ -244,7 +271,10 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
         title(f"{next(number)}. 前回の計画からの進み具合", 13)
         para(f"前回の相談コード {c.previous_code}（{c.previous_date}）: 計画 {s['earlier_measures']} 件、前回完了 {s['done_before']} 件 → 今回完了 {s['done_now']} 件。"
              f"新しい対策 {s['new_measures']} 件、外れた対策 {s['dropped_measures']} 件。")
-        table(["ID", "対策", "前回", "今回"], [[x.measure_id, x.title, PROGRESS_LABELS.get(x.before, "（なし）"), PROGRESS_LABELS.get(x.now, "（外れた）")] for x in c.rows], [15, 115, 25, 25])
+        for line in change_lines(r, str):
+            para(f"・{line}")
+        table(["ID", "対策", "前回", "今回", "変化"], [[x.measure_id, x.title, PROGRESS_LABELS.get(x.before, "（なし）"), PROGRESS_LABELS.get(x.now, "（外れた）"), x.change]
+                                                for x in c.rows], [15, 90, 22, 22, 31])
     title(f"{next(number)}. 回答の記録", 13)
     for it in r.items:
         answers = "、".join(f"{ANSWER_LABELS[k]}: {_join(v)}" for k, v in it.answers.items() if k in ANSWER_LABELS)

@@ -12,7 +12,7 @@ from ..corpus import Corpus
 from .catalogue import GROUP_LABELS, Catalogue
 from .flow import FORMS, ITEM_FIELDS, Flow, TriageError, TriageState, answer, clean, next_question, protected, questions_asked
 from .model import (
-    PROGRESS_STATUSES, Comparison, ComparisonRow, ItemResult, MinimumSet, OpenQuestion, PlanMeasure, Progress, Reason,
+    PROGRESS_STATUSES, Comparison, ComparisonRow, ItemChange, ItemResult, MinimumSet, OpenQuestion, PlanMeasure, Progress, Reason,
     SkippedQuestion, TriageResult, valid_due,
 )
 from .plan import ProtectedItem, build_plan
@@ -225,7 +225,7 @@ def build_result(
     if gaps:
         notes.append("カタログに対策がない組み合わせ: " + "、".join(n.label for n in gaps))
     progress = {mid: Progress(**p) for mid, p in state.progress.items() if any(m.id == mid for m in measures)}
-    comparison = compare(previous, progress, measures) if previous is not None else None
+    comparison = compare(previous, progress, measures, items) if previous is not None else None
     return TriageResult(
         dict(state.firm), items, minimum_set_section(corpus, forms_needed(items), flow.rubric), measures, progress, notes,
         questions_asked(state), corpus.version, {d.doc: d.manifest.version for d in corpus.documents}, catalogue.version,
@@ -233,8 +233,12 @@ def build_result(
     )
 
 
-def compare(previous: TriageResult, progress: dict[str, Progress], measures: list[PlanMeasure]) -> Comparison:
-    """Progress now against the earlier plan: measure by measure, what it was and what it is."""
+def compare(previous: TriageResult, progress: dict[str, Progress], measures: list[PlanMeasure], items: list[ItemResult] = ()) -> Comparison:
+    """Now against the earlier diagnosis: the items whose verdict changed (or that were added or left
+    out), and measure by measure, what its progress was and what it is."""
+    before_items, now_items = {i.name: i.status for i in previous.items}, {i.name: i.status for i in items}
+    changed = [ItemChange(name, before_items.get(name, ""), now_items.get(name, ""))
+               for name in dict.fromkeys([*before_items, *now_items]) if before_items.get(name) != now_items.get(name)]
     rows = []
     now_ids = [m.id for m in measures]
     titles = {m.id: m.title for m in previous.measures} | {m.id: m.title for m in measures}
@@ -242,7 +246,7 @@ def compare(previous: TriageResult, progress: dict[str, Progress], measures: lis
         before = previous.progress_of(mid).status if any(m.id == mid for m in previous.measures) else ""
         now = (progress.get(mid) or Progress()).status if mid in now_ids else ""
         rows.append(ComparisonRow(mid, titles[mid], before, now))
-    return Comparison(previous.code or "", previous.generated_at, rows)
+    return Comparison(previous.code or "", previous.generated_at, rows, changed)
 
 
 def finished(state: TriageState, flow: Flow) -> bool:
