@@ -8,9 +8,11 @@ document text still reaches the page only as text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +43,7 @@ from .triage import excel as triage_excel
 from .triage import report as triage_report
 from .triage.flow import UNKNOWN, Question
 from .triage.session import TriageSession
+from .textnorm import nfkc
 from .triage.templates import Templates
 
 HISTORY_TURNS = 6  # the turns a follow-up is read against
@@ -672,38 +675,78 @@ def consultation_row(c: dict) -> list[str]:
     return [c["code"], c["updated_at"], c["firm"], "○" if c["finished"] else ""]
 
 
-def admin_records(ctx: AppContext, text: str = "", status: str = "すべて", message: str = "") -> AdminRecords:
-    """Saved consultations found by a part of their code or firm name, and by whether the diagnosis finished."""
+@dataclass(frozen=True)
+class RecordFilter:
+    """What the admin searches the saved consultations by, as typed: a part of the code or firm, the
+    diagnosis' status, and the days it was last updated (both ends included)."""
+
+    text: str = ""
+    status: str = "すべて"
+    since: str = ""
+    until: str = ""
+
+    def days(self) -> tuple[dt.date | None, dt.date | None]:
+        """The two dates, read as 2026-12-01 or 2026/12/1; a date that cannot be read raises TriageError."""
+        return _admin_date(self.since, "から"), _admin_date(self.until, "まで")
+
+
+_ADMIN_DATE = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?\s*$")
+
+
+def _admin_date(text: str, which: str) -> dt.date | None:
+    text = nfkc(text or "").strip()
+    if not text:
+        return None
+    if m := _ADMIN_DATE.match(text):
+        with contextlib.suppress(ValueError):  # 2026/2/30: no such day
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    raise TriageError(f"更新日（{which}）「{text[:20]}」を日付として読めません。2026-12-01 や 2026/12/1 のように入力してください。")
+
+
+def admin_records(ctx: AppContext, f: RecordFilter = RecordFilter(), message: str = "") -> AdminRecords:
+    """Saved consultations found by a part of their code or firm name, by whether the diagnosis finished,
+    and by the days they were last updated."""
     try:
-        found = ctx.require_records().list_consultations(100, text=text or "", finished=ADMIN_STATUS.get(status))
+        since, until = f.days()
+    except TriageError as exc:
+        return AdminRecords([], f"⚠️ {md_text(exc)}")
+    if since and until and until < since:
+        return AdminRecords([], "⚠️ 更新日の「まで」が「から」より前です。日付を入れ替えてください。")
+    epoch = lambda d: time.mktime(d.timetuple())  # noqa: E731 — local midnight, as the table shows local times
+    try:
+        found = ctx.require_records().list_consultations(100, text=f.text or "", finished=ADMIN_STATUS.get(f.status),
+                                                         since=epoch(since) if since else None,
+                                                         until=epoch(until + dt.timedelta(days=1)) if until else None)
     except RecordError as exc:
         return AdminRecords([], f"⚠️ {md_text(exc)}")
     rows = [consultation_row(c) for c in found]
-    if not message and (text or "").strip():
-        message = f"「{md_text(text.strip())}」を含む相談: {len(rows)} 件" if rows else f"「{md_text(text.strip())}」を含む相談は見つかりませんでした。"
+    if not message and ((f.text or "").strip() or since or until):
+        what = "、".join(x for x in (f"「{md_text(f.text.strip())}」を含む" if (f.text or "").strip() else "",
+                                     f"{since or ''}〜{until or ''} に更新された" if since or until else "") if x)
+        message = f"{what}相談: {len(rows)} 件" if rows else f"{what}相談は見つかりませんでした。"
     return AdminRecords(rows, message)
 
 
-def admin_delete(ctx: AppContext, code: str, confirmed: str, client: str, text: str = "", status: str = "すべて") -> AdminRecords:
+def admin_delete(ctx: AppContext, code: str, confirmed: str, client: str, f: RecordFilter = RecordFilter()) -> AdminRecords:
     """Delete a saved consultation for the admin, in two steps: the first names the record and waits; the
     second (the same code confirmed) deletes it, withdraws its downloads and writes the audit log."""
     code = (code or "").strip().upper()
     if not code:
-        return replace(admin_records(ctx, text, status), message="⚠️ 削除する相談の相談コードを入力してください。")
+        return replace(admin_records(ctx, f), message="⚠️ 削除する相談の相談コードを入力してください。")
     try:
         found = [c for c in ctx.require_records().list_consultations(5, text=code) if c["code"].upper() == code]
         if not found:
-            return replace(admin_records(ctx, text, status), message=f"⚠️ 相談コード {md_text(code)} の記録は見つかりません。")
+            return replace(admin_records(ctx, f), message=f"⚠️ 相談コード {md_text(code)} の記録は見つかりません。")
         if confirmed != code:
             firm = found[0]["firm"] or "（会社名なし）"
-            return replace(admin_records(ctx, text, status), confirm=code,
+            return replace(admin_records(ctx, f), confirm=code,
                            message=f"「{md_text(firm)}」（相談コード {md_text(code)}）の記録を削除します。元に戻せません。よければ「削除を確定する」を押してください。")
         service = Consultations(ctx.require_records(), ctx.live.current().triage, client, admin=True, via="admin")
         service.delete(code, None)
         ctx.withdraw_record(code)
     except RecordError as exc:
-        return replace(admin_records(ctx, text, status), message=f"⚠️ {md_text(exc)}")
-    return admin_records(ctx, text, status, f"相談コード {md_text(code)} の記録を削除しました（操作の記録に残ります）。")
+        return replace(admin_records(ctx, f), message=f"⚠️ {md_text(exc)}")
+    return admin_records(ctx, f, f"相談コード {md_text(code)} の記録を削除しました（操作の記録に残ります）。")
 
 
 @dataclass(frozen=True)

@@ -303,14 +303,20 @@ class Records:
         if not secret or not hmac.compare_digest(stored, _digest(secret)):
             raise RecordError("編集用の合言葉が違います。共有リンクでは閲覧だけができます。変更や削除には、作成時に表示した合言葉が必要です。")
 
-    def list_consultations(self, limit: int = 100, text: str = "", finished: bool | None = None, scan: int = 5000) -> list[dict]:
+    def list_consultations(self, limit: int = 100, text: str = "", finished: bool | None = None, scan: int = 5000,
+                           since: float | None = None, until: float | None = None) -> list[dict]:
         """The newest consultations first. ``text``: a part of the share code or of the firm's name (both are
         sealed with a key, so the newest ``scan`` records are opened and matched here); ``finished``: only
-        finished (True) or unfinished (False) diagnoses."""
+        finished (True) or unfinished (False) diagnoses; ``since``/``until``: last updated in [since, until)
+        (epoch seconds)."""
         wanted = nfkc(text).strip().upper()
         query = sa.select(consultations.c.code, consultations.c.code_sealed, consultations.c.updated_at, consultations.c.state, consultations.c.result)
         if finished is not None:
             query = query.where(consultations.c.result.is_not(None) if finished else consultations.c.result.is_(None))
+        if since is not None:
+            query = query.where(consultations.c.updated_at >= since)
+        if until is not None:
+            query = query.where(consultations.c.updated_at < until)
         with self.engine.connect() as db:
             rows = db.execute(query.order_by(consultations.c.updated_at.desc()).limit(scan if wanted else limit)).all()
         out = []

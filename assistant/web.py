@@ -29,6 +29,7 @@ from .markup import md_text
 from .page import (
     ADMIN_STATUS,
     PLAN_COLUMNS,
+    RecordFilter,
     SHOW_ALL,
     SHOW_OVERDUE,
     SHOW_TODO,
@@ -484,6 +485,8 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
             with gr.Row():
                 find_text = gr.Textbox(label="相談コードか会社名の一部", elem_id="admin-find", scale=3)
                 find_status = gr.Radio(list(ADMIN_STATUS), value="すべて", label="診断", elem_id="admin-find-status", scale=2)
+                find_since = gr.Textbox(label="更新日（から）", placeholder="例: 2026-12-01", max_length=20, elem_id="admin-find-since", scale=1)
+                find_until = gr.Textbox(label="更新日（まで）", placeholder="例: 2026/12/31", max_length=20, elem_id="admin-find-until", scale=1)
                 find_btn = gr.Button("探す", size="sm", elem_id="admin-find-go", scale=1)
             saved = gr.Dataframe(headers=["相談コード", "更新", "会社", "完了"], interactive=False, datatype="str", elem_id="admin-saved")
             with gr.Row():
@@ -581,20 +584,24 @@ def admin_tab(ctx, demo: gr.Blocks) -> None:
         records_outs = [saved, records_msg, pending, confirm_btn]
         logged_out = shown_records(AdminRecords([], "⚠️ ログインしてください。"))
 
-        def on_find(text_: str, status_: str, request: gr.Request):
-            return shown_records(admin_records(ctx, text_, status_)) if is_admin(request) else logged_out
+        def on_find(text_: str, status_: str, since_: str, until_: str, request: gr.Request):
+            return shown_records(admin_records(ctx, RecordFilter(text_ or "", status_, since_ or "", until_ or ""))) if is_admin(request) else logged_out
 
-        def on_delete(code_: str, text_: str, status_: str, request: gr.Request):
-            return shown_records(admin_delete(ctx, code_, "", _client(request), text_, status_)) if is_admin(request) else logged_out
+        def on_delete(code_: str, text_: str, status_: str, since_: str, until_: str, request: gr.Request):
+            f = RecordFilter(text_ or "", status_, since_ or "", until_ or "")
+            return shown_records(admin_delete(ctx, code_, "", _client(request), f)) if is_admin(request) else logged_out
 
-        def on_confirm(code_: str, pending_: str, text_: str, status_: str, request: gr.Request):
+        def on_confirm(code_: str, pending_: str, text_: str, status_: str, since_: str, until_: str, request: gr.Request):
             # A code changed after the first step does not match the one confirmed: admin_delete asks again.
-            return shown_records(admin_delete(ctx, code_, pending_, _client(request), text_, status_)) if is_admin(request) else logged_out
+            f = RecordFilter(text_ or "", status_, since_ or "", until_ or "")
+            return shown_records(admin_delete(ctx, code_, pending_, _client(request), f)) if is_admin(request) else logged_out
 
-        find_btn.click(on_find, [find_text, find_status], records_outs, api_name=False)
-        find_text.submit(on_find, [find_text, find_status], records_outs, api_name=False)
-        delete_btn.click(on_delete, [delete_code, find_text, find_status], records_outs, api_name=False)
-        confirm_btn.click(on_confirm, [delete_code, pending, find_text, find_status], records_outs, api_name=False)
+        filters = [find_text, find_status, find_since, find_until]
+        find_btn.click(on_find, filters, records_outs, api_name=False)
+        for box in (find_text, find_since, find_until):
+            box.submit(on_find, filters, records_outs, api_name=False)
+        delete_btn.click(on_delete, [delete_code, *filters], records_outs, api_name=False)
+        confirm_btn.click(on_confirm, [delete_code, pending, *filters], records_outs, api_name=False)
 
         def on_drafts(request: gr.Request):
             """👎 answers as draft eval cases (JSONL) for an evaluator to review (#22)."""

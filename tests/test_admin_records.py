@@ -86,3 +86,37 @@ def test_the_admin_reads_the_audit_log_and_the_ratings_in_japanese(records):
     assert not any(r[1] in ("admin_login", "lookup", "create") or r[5] in ("wrong password", "view") for r in rows)
     records.add_feedback("質問", "答え", "bad", "", [], "v1")
     assert feedback_row(records.list_feedback()[0])[3] == "役に立たなかった"
+
+
+def _updated(records, code: str, day: str) -> None:
+    """Backdate one record (its last update at noon, local time, on ``day``)."""
+    import datetime as dt
+    import time
+
+    import sqlalchemy as sa
+
+    from assistant.records import consultations
+
+    at = time.mktime(dt.datetime.fromisoformat(day + " 12:00").timetuple())
+    with records.engine.begin() as db:
+        rows = db.execute(sa.select(consultations.c.code, consultations.c.code_sealed)).all()
+        stored = next(c for c, sealed in rows if (records.sealer.open(sealed) if sealed else c) == code)
+        db.execute(consultations.update().where(consultations.c.code == stored).values(updated_at=at))
+
+
+def test_found_by_the_days_they_were_last_updated(records):
+    from assistant.page import RecordFilter
+
+    ctx = _Ctx(records)
+    _updated(records, records.codes["架空精機"], "2026-11-02")
+    _updated(records, records.codes["架空食品"], "2026-11-30")
+    firms = lambda f: {r[2] for r in admin_records(ctx, f).rows}  # noqa: E731
+    assert firms(RecordFilter(since="2026-11-01", until="2026/11/30")) == {"架空精機", "架空食品"}  # both ends included
+    assert firms(RecordFilter(since="2026-11-03", until="2026-11-30")) == {"架空食品"}
+    assert firms(RecordFilter(until="２０２６年１１月２日")) == {"架空精機"}  # full-width, with 年月日
+    assert firms(RecordFilter(text="架空", since="2026-11-15", status="途中のもの")) == {"架空食品"}
+    assert "2026-11-03〜2026-11-30 に更新された相談: 1 件" in admin_records(ctx, RecordFilter(since="2026-11-03", until="2026-11-30")).message
+    bad = admin_records(ctx, RecordFilter(since="先月"))
+    assert bad.rows == [] and "更新日（から）「先月」を日付として読めません" in bad.message and "2026-12-01" in bad.message
+    assert "日付を入れ替えて" in admin_records(ctx, RecordFilter(since="2026-12-01", until="2026-11-01")).message
+    assert "読めません" in admin_records(ctx, RecordFilter(until="2026-02-30")).message  # no such day
