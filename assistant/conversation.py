@@ -221,22 +221,27 @@ class Conversation:
         return "out_of_scope"
 
     # -- action questions ----------------------------------------------------------------------------
-    def advise(self, q: str, history: list[dict] | None = None) -> list[Advice]:
+    def advise(self, q: str, history: list[dict] | None = None) -> tuple[list[Advice], tuple[str, ...]]:
         """The measures for an action question. A follow-up is advised with the question it follows
         (「データの場合は？」 after a question on customers' drawings), and one that points at an item of
         the previous answer's list (「2番目のはどうやるの？」) gets that measure first; both read the
-        previous turns as data (their text and the measures they proposed), not the rendered answer."""
+        previous turns as data (their text and the measures they proposed), not the rendered answer.
+        Returns the advice, and the measures the previous answer listed when the question pointed past
+        its end (「2番目の」 after a list of one), so the answer says how many there were."""
         history = history or []
         advisor = self.s.advisor
         previous = last_user_turn(history)
         follows = bool(previous) and is_followup(q, history)
         advice = advisor.advise(f"{previous} {q}" if follows else q)
         place, proposed = ordinal_in(q), proposed_in(history)
-        if place is not None and proposed and -len(proposed) <= (place - 1 if place > 0 else place) < len(proposed):
-            pointed = proposed[place - 1 if place > 0 else place]
-            if pointed in advisor.catalogue.by_id:
-                advice = [advisor.one(pointed), *(x for x in advice if x.measure_id != pointed)][: advisor.policy.count]
-        return advice
+        if place is None or not proposed:
+            return advice, ()
+        if not -len(proposed) <= (place - 1 if place > 0 else place) < len(proposed):
+            return advice, tuple(proposed)
+        pointed = proposed[place - 1 if place > 0 else place]
+        if pointed in advisor.catalogue.by_id:
+            advice = [advisor.one(pointed), *(x for x in advice if x.measure_id != pointed)][: advisor.policy.count]
+        return advice, ()
 
     def action(self, q: str, r: Retrieval, history: list[dict] | None = None, offer: bool = True) -> Answer:
         a = self.assistant
@@ -249,11 +254,13 @@ class Conversation:
             clauses.insert(0, a.corpus.resolve(top.clause_id))
         clauses += self._standard_clauses(q)
         citations, lines = a.quote_lines(clauses, a.terms_of(q), english)
-        advice = self.advise(q, history)
+        advice, listed = self.advise(q, history)
         # What to do comes first, as an adviser answers: the lead is built from the measures ranked for
         # this question, then the measures, then the official text that frames them, as evidence.
         lead = action_lead([self.s.advisor.catalogue[x.measure_id] for x in advice], english)
         parts = ([text("head.answer_advice", english, text=lead), ""] if lead else [])
+        if listed:  # 「2番目の」 after a list of one: say what the list held rather than answer as if it had more
+            parts += [text("advice.past_the_list", english, count=len(listed), ids="、".join(listed)), ""]
         if advice:
             parts += [text("head.advice", english)]
             parts += [text("advice.item", english, id=x.measure_id, title=x.title, cost=x.cost_tier, effort=x.effort) for x in advice]

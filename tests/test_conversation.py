@@ -254,6 +254,18 @@ def test_a_follow_up_that_points_at_the_second_measure_gets_it_first(conversatio
     assert text_only.advice[0].measure_id == second  # a REST client's text-only turn names its measures in its advice lines
 
 
+def test_a_follow_up_that_points_past_the_list_is_told_what_the_list_held(conversation):
+    first = conversation.ask("社員が辞めるときに何をすればいい？")
+    only = first.advice[0].measure_id
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.answer, "measures": [only]}]  # a list of one
+    follow = conversation.ask("3番目のはどうやるの？", history, "action")
+    lines = follow.answer.splitlines()
+    assert lines[0].startswith("【答え】") and lines[2].startswith(f"前の回答で挙げた対策は 1 件（{only}）です。"), lines[:3]  # the answer still leads
+    assert follow.advice  # and it still answers with measures for the question
+    pointed = conversation.ask("最初のはどうやるの？", history, "action")
+    assert pointed.advice[0].measure_id == only and "前の回答で挙げた対策は" not in pointed.answer
+
+
 def test_what_the_owner_said_of_the_firm_is_shown_back_and_not_asked_again(conversation):
     from assistant.conversation import ChatInput, ChatState
 
