@@ -8,11 +8,9 @@ document text still reaches the page only as text.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,13 +35,14 @@ from .render import (
     result_summary,
     user_message,
 )
+from .textnorm import nfkc
 from .triage import TriageError, TriageResult, TriageState
-from .triage.model import PROGRESS_LABELS
 from .triage import excel as triage_excel
 from .triage import report as triage_report
+from .triage.dates import parse_full_date
 from .triage.flow import UNKNOWN, Question
+from .triage.model import PROGRESS_LABELS
 from .triage.session import TriageSession
-from .textnorm import nfkc
 from .triage.templates import Templates
 
 HISTORY_TURNS = 6  # the turns a follow-up is read against
@@ -454,8 +453,6 @@ def triage_progress(ctx: AppContext, s: WebSession, form: ProgressForm, client: 
 
 
 # -- the plan table: progress marked in the plan itself ---------------------------------------------------------------
-
-
 def plan_filters(result: TriageResult) -> list[str]:
     """What the plan table can show: everything, what has not started, what is overdue, one owner's."""
     owners = sorted({p.owner for m in result.measures if (p := result.progress_of(m.id)).owner})
@@ -488,9 +485,8 @@ def plan_edits(result: TriageResult, rows) -> list[PlanEdit]:
     """The rows the adviser changed, read back; a value that cannot be read names its measure and column."""
     known = {m.id for m in result.measures}
     edits = []
-    for row in grid.rows_of(rows):
-        cells = [str(c if c is not None else "").strip() for c in row] + [""] * len(PLAN_COLUMNS)
-        measure, status_label, owner, due, note = cells[0], cells[2], cells[3], cells[4], cells[5]
+    for row in grid.rows_of(rows):  # strings, stripped
+        measure, _, status_label, owner, due, note = (row + [""] * len(PLAN_COLUMNS))[: len(PLAN_COLUMNS)]
         if measure not in known:
             continue  # not a row of this plan (an edited ID): nothing of it is saved
         if status_label not in STATUS_OF_LABEL:
@@ -690,17 +686,11 @@ class RecordFilter:
         return _admin_date(self.since, "から"), _admin_date(self.until, "まで")
 
 
-_ADMIN_DATE = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?\s*$")
-
-
 def _admin_date(text: str, which: str) -> dt.date | None:
-    text = nfkc(text or "").strip()
-    if not text:
-        return None
-    if m := _ADMIN_DATE.match(text):
-        with contextlib.suppress(ValueError):  # 2026/2/30: no such day
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    raise TriageError(f"更新日（{which}）「{text[:20]}」を日付として読めません。2026-12-01 や 2026/12/1 のように入力してください。")
+    try:
+        return parse_full_date(text)
+    except ValueError:  # not a date, or no such day (2026/2/30)
+        raise TriageError(f"更新日（{which}）「{nfkc(text).strip()[:20]}」を日付として読めません。2026-12-01 や 2026/12/1 のように入力してください。") from None
 
 
 def admin_records(ctx: AppContext, f: RecordFilter = RecordFilter(), message: str = "") -> AdminRecords:

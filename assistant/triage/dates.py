@@ -57,6 +57,17 @@ def parse_due(text: str, today: dt.date) -> dt.date | None:
     raise TriageError(f"期限「{text.strip()[:20]}」を日付として読めません。{HINT}")
 
 
+def parse_full_date(text: str) -> dt.date | None:
+    """A date with its year (2026-12-01, 2026/12/1, 2026年12月1日), for searching records by day, where a
+    date without a year or a month's end has no one meaning. None for an empty text; ValueError otherwise."""
+    t = unicodedata.normalize("NFKC", text or "").strip().replace(" ", "")
+    if not t:
+        return None
+    if m := _YMD.match(t):
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))  # ValueError for 2026-02-30
+    raise ValueError(t)
+
+
 def normalise_due(text: str, today: dt.date | None = None) -> str:
     """``text`` as YYYY-MM-DD ("" for an empty one)."""
     d = parse_due(text, today or dt.date.today())
