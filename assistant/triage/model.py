@@ -113,6 +113,10 @@ class ComparisonRow:
     before: str  # progress status in the earlier plan, or "" when the measure is new
     now: str  # progress status now, or "" when the measure left the plan
 
+    @property
+    def newly_done(self) -> bool:
+        """In the earlier plan, not done then, done now."""
+        return bool(self.before) and self.before != "done" and self.now == "done"
 
     @property
     def change(self) -> str:
@@ -121,7 +125,7 @@ class ComparisonRow:
             return "新しい対策"
         if not self.now:
             return "計画から外れた"
-        if self.now == "done" and self.before != "done":
+        if self.newly_done:
             return "新しく完了"
         return "" if self.now == self.before else f"{PROGRESS_LABELS.get(self.before, self.before)}→{PROGRESS_LABELS.get(self.now, self.now)}"
 

@@ -48,7 +48,7 @@ def change_lines(r: TriageResult, text: Callable[[str], str], today: dt.date | N
     c, lines = r.comparison, []
     if c.items:
         lines.append("判定が変わった情報: " + "、".join(f"「{text(i.name)}」{i.change}" for i in c.items))
-    done = [row for row in c.rows if row.change == "新しく完了"]
+    done = [row for row in c.rows if row.newly_done]
     if done:
         lines.append("前回から完了した対策: " + "、".join(f"{row.measure_id} {text(row.title)}" for row in done))
     late = r.overdue(today or dt.date.today())
