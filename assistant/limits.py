@@ -30,7 +30,7 @@ class Limits:
     admin_failure_window_s: float = 900.0  # …within this window lock the address out for it
     login_failures_global: int = 50  # failed logins from all addresses in the window: logins pause for everyone
     feedback_per_minute: int = 10  # ratings sent, per browser session
-    downloads_per_minute: int = 30  # files downloaded, per client address
+    downloads_per_minute: int = 60  # files downloaded, per client address (a plan offers up to 10: the record thrice, 7 templates)
     upload_bytes: int = 20 * 1024 * 1024
     drain_bytes: int = 4 * 1024 * 1024  # a refused body is read and dropped up to this much (the client gets the answer, not a reset)
     export_age_s: float = 3600.0  # a download link lasts this long
