@@ -41,6 +41,17 @@ def _date_value(text: str) -> dt.date | dt.datetime | str:
     return text or ""
 
 
+def print_setup(ws, landscape: bool = False, title_rows: str | None = "1:1") -> None:
+    """A4, fitted to the page width (as many pages down as it needs), the title rows repeated, 「n / N」."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&P / &N"
+
+
 def workbook(r: TriageResult) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -74,13 +85,7 @@ def workbook(r: TriageResult) -> bytes:
         return cell
 
     def printable(ws, landscape: bool = False, title_rows: str | None = "1:1") -> None:
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # as many pages down as it needs
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        if title_rows:
-            ws.print_title_rows = title_rows
-        ws.oddFooter.center.text = "&P / &N"
+        print_setup(ws, landscape, title_rows)
         ws.oddHeader.left.text = "見極め診断の記録" + (f"（{r.code}）" if r.code else "")
 
     def header(ws, row: int, names: list[str], widths: list[int], rows: int = 0, landscape: bool = False) -> None:

@@ -21,7 +21,7 @@ from typing import Literal
 from ..config import SHIPPED_CORPUS
 from ..markup import plain
 from ..texts import render
-from .excel import DATE_FORMAT, FONT, HEAD_FILL
+from .excel import DATE_FORMAT, FONT, HEAD_FILL, print_setup
 from .flow import UNKNOWN
 from .model import TriageResult
 
@@ -211,12 +211,7 @@ def _xlsx(t: Template, v: Filled, label: str) -> bytes:
         ws.add_data_validation(dv)
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(t.columns))}{last}"
     ws.freeze_panes = f"A{head + 1}"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if len(t.columns) > 6 else "portrait"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{head}:{head}"
-    ws.oddFooter.center.text = "&P / &N"
+    print_setup(ws, landscape=len(t.columns) > 6, title_rows=f"{head}:{head}")
     ws.oddFooter.left.text = "TICS Assistant のひな形（製品の助言）"
     wb.properties.title, wb.properties.created = t.title, dt.datetime.now()
     out = io.BytesIO()
