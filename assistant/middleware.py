@@ -159,9 +159,15 @@ class Guard:
                 message["headers"] = kept + [(b"x-request-id", rid.encode())] + SECURITY_HEADERS
             await send(message)
 
+        # A refused body is read and dropped before the answer, so that the client gets the answer and
+        # not a reset (closing with its body unread makes the kernel reset the connection, and the
+        # answer already sent is lost). Up to the route's own cap: an upload refused for want of a
+        # login may be 20 MB, and reading only drain_bytes of it lost the 403 on a loaded machine.
+        drain_cap = max(self.ctx.limits.drain_bytes, body_limit(path, self.ctx.limits))
+
         async def deny(status: int, text: str, location: str | None = None):
             drained = 0
-            while unread["more"] and drained <= self.ctx.limits.drain_bytes:  # read what the client sends (and drop it), so it gets the answer, not a reset
+            while unread["more"] and drained <= drain_cap:
                 message = await receive()
                 drained += len(message.get("body", b""))
                 unread["more"] = message.get("more_body", False) and message["type"] == "http.request"
