@@ -107,9 +107,17 @@ def templates_html(links) -> str:
             '公式の様式ではありません。</p><ul>' + rows + "</ul></div>")
 
 
-def chart_html(png: bytes) -> str:
-    """The chart inline (counts only), so no image file is left in a folder or in gradio's cache."""
-    return f'<img alt="御社の現状（判定ごとの情報の数、計画の費用の内訳、進み具合）" style="max-width: 100%" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+def chart_html(png: bytes, progress: bytes | None = None) -> str:
+    """The charts inline (counts only), so no image file is left in a folder or in gradio's cache: the
+    firm's standing, and on a re-assessment its progress per plan group across assessments (the
+    same numbers are a table in the record above, for a reader who does not see the image)."""
+    def img(data: bytes, alt: str, elem: str) -> str:
+        return f'<img id="{elem}" alt="{alt}" style="max-width: 100%" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+    html = img(png, "御社の現状（判定ごとの情報の数、計画の費用の内訳、進み具合）", "chart-standing")
+    if progress:
+        html += img(progress, "分類ごとの完了した対策の割合（評価のたび。数は記録の表にもあります）", "chart-progress")
+    return html
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
@@ -335,7 +343,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                     choice: gr.update(visible=False, value=None), multi: gr.update(visible=False, value=[]), free: gr.update(value="", visible=False),
                     next_btn: gr.update(visible=False), unknown_btn: gr.update(visible=False), back_btn: gr.update(visible=v.editable),
                     result_box: gr.update(visible=True), result_md: triage_report.markdown(r, include_answers=False),
-                    chart: chart_html(triage_report.standing_chart(r)),
+                    chart: chart_html(triage_report.standing_chart(r), triage_report.progress_chart(r)),
                     md_file: download_link(links.md, "記録を Markdown で保存", "download-md"), pdf_file: download_link(links.pdf, "記録を PDF で保存", "download-pdf"),
                     xlsx_file: download_link(links.xlsx, "記録を Excel で保存", "download-xlsx"), templates_box: templates_html(links.templates),
                     pick: gr.update(choices=[(f"{m.id} {m.title}（{r.progress_of(m.id).label}）", m.id) for m in r.measures], value=None),

@@ -395,6 +395,12 @@ def test_a_reassessment_names_the_verdict_that_changed(browser, server):
     assert f"前回の相談コード {code}" in result  # the record names the consultation it was compared with
     pg.locator("#triage-result-md").get_by_text("判定が変わった情報").scroll_into_view_if_needed()
     pg.screenshot(path=str(SHOTS / "10-reassessment-changes.png"))
+    # The progress per plan group across the two assessments: a chart, and its numbers as a table
+    assert "分類\t1回目 " in result and "今回（2回目）" in result
+    chart = pg.locator("#chart-progress")
+    chart.scroll_into_view_if_needed()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0") and chart.bounding_box()["width"] > 300
+    pg.screenshot(path=str(SHOTS / "10b-reassessment-progress-chart.png"))
     context.close()
 
 

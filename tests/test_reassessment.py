@@ -83,3 +83,67 @@ def test_a_record_made_before_the_item_changes_still_opens():
     del d["comparison"]["items"]
     old = TriageResult.from_dict(d)
     assert old.comparison.items == [] and "判定が変わった情報" not in report.markdown(old)
+
+
+def test_progress_per_plan_group_is_kept_across_assessments():
+    """An adviser reviewing a firm every quarter wants to see each plan group move from one
+    assessment to the next, not only the last two."""
+    r, ids = first_and_again()
+    first, second = r.standings()[0], r.standings()[-1]
+    assert len(r.standings()) == 2 and first.code == "AB23CD45"
+    done_first = {g.group: g.done for g in first.groups}
+    done_now = {g.group: g.done for g in second.groups}
+    assert sum(done_first.values()) == 1 and sum(done_now.values()) == 2  # measure 1 done then; measure 2 done since
+    # A third assessment keeps the first two as history: the chain grows, oldest first.
+    from dataclasses import replace
+    third_previous = replace(r, code="EF67GH89")
+    from assistant.triage.result import compare
+    comparison = compare(third_previous, r.progress, r.measures, r.items)
+    assert [s.code for s in comparison.history] == ["AB23CD45", "EF67GH89"]
+    # Saved and opened again, the history survives; a record made before it opens with none.
+    again = TriageResult.from_dict(replace(r, comparison=comparison).to_dict())
+    assert [s.code for s in again.comparison.history] == ["AB23CD45", "EF67GH89"]
+    d = r.to_dict()
+    del d["comparison"]["history"]
+    assert TriageResult.from_dict(d).standings()[-1].groups  # only this assessment: still a chart of one
+
+
+def test_the_group_progress_reads_as_numbers_in_the_record_and_as_a_chart_in_the_pdf():
+    r, ids = first_and_again()
+    head, rows = report.group_progress(r)
+    assert head[0] == "分類" and head[1].startswith("1回目 ") and head[-1] == "今回（2回目）"
+    for row in rows:  # every cell is 「完了/計画（割合）」 or 「—」, and the shares agree with the counts
+        for cell in row[1:]:
+            if cell != "—":
+                done, total = map(int, cell.split("（")[0].split("/"))
+                assert 0 <= done <= total and cell.endswith(f"（{round(100 * done / total)}%）")
+    md = report.markdown(r)
+    assert "| 分類 | 1回目 " in md and "今回（2回目） |" in md
+    png = report.progress_chart(r)
+    assert png.startswith(b"\x89PNG")
+    assert report.progress_chart(TriageResult.from_dict({**r.to_dict(), "comparison": None})) is None  # a first assessment has no chart
+    from pypdf import PdfReader
+    pages = PdfReader(io.BytesIO(report.pdf(r))).pages
+    text = "".join(p.extract_text() for p in pages)
+    assert "今回（2回目）" in text
+    assert sum(len(p.images) for p in pages) == 2  # the standing chart and the progress chart
+
+
+def test_the_excel_counts_this_assessments_group_progress_from_the_plan_sheet():
+    r, ids = first_and_again()
+    wb = load_workbook(io.BytesIO(excel.workbook(r)))
+    ws = wb["分類ごとの進み具合"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    assert values[0] == ["評価", "分類", "完了", "計画（対象外を除く）", "完了の割合"] and ws.auto_filter.ref
+    earlier = [v for v in values[1:] if v[0].startswith("1回目")]
+    now = [v for v in values[1:] if v[0] == "今回（2回目）"]
+    assert earlier and all(isinstance(v[2], int) for v in earlier)  # as saved then
+    assert now and all(str(v[2]).startswith("=COUNTIFS('計画と進み具合'!$C$2:$C$") and "'計画と進み具合'!$J$2:$J$" in v[2]
+                       for v in now)  # counted from the plan sheet's 区分 and 状態 columns, which the adviser edits
+    # Evaluate this assessment's formulas by hand over the plan sheet: they agree with the model
+    plan = [[c.value for c in row] for row in wb["計画と進み具合"].iter_rows(min_row=2)]
+    for v in now:
+        group_rows = [p for p in plan if p[2] == v[1]]
+        expected = next(g for g in r.standings()[-1].groups if g.label == v[1])
+        assert sum(p[9] == "完了" for p in group_rows) == expected.done
+        assert sum(p[9] != "対象外" for p in group_rows) == expected.total

@@ -18,7 +18,7 @@ import re
 
 from ..markup import plain
 from .model import PROGRESS_LABELS, TriageResult
-from .report import ANSWER_LABELS
+from .report import ANSWER_LABELS, standing_labels
 
 HEAD_FILL = "DCE6F2"
 STATUS_FILL = {"must": "F8D7DA", "confirm": "FFF3CD", "not_required": "EEEEEE"}
@@ -26,7 +26,7 @@ STATUS_FILL = {"must": "F8D7DA", "confirm": "FFF3CD", "not_required": "EEEEEE"}
 FONT = "游ゴシック"
 DATE_FORMAT = "yyyy/mm/dd"
 PLAN_SHEET = "計画と進み具合"
-STATE_COLUMN, DUE_COLUMN = "J", "L"
+STATE_COLUMN, DUE_COLUMN, GROUP_COLUMN = "J", "L", "C"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$")
 
@@ -166,6 +166,26 @@ def workbook(r: TriageResult) -> bytes:
             for i, change in enumerate(r.comparison.items, start=first + 1):
                 put(ws, i, 1, change.name)
                 put(ws, i, 2, change.change)
+
+    if r.comparison:
+        # One row per assessment and plan group (a long table: filter it, or chart it in Excel). This
+        # assessment's rows count the plan sheet, so they follow the states the adviser changes there;
+        # the earlier ones are as they were saved.
+        ws = wb.create_sheet("分類ごとの進み具合")
+        standings = r.standings()
+        rows = [(label, g) for label, s in zip(standing_labels(standings), standings) for g in s.groups]
+        header(ws, 1, ["評価", "分類", "完了", "計画（対象外を除く）", "完了の割合"], [20, 28, 10, 18, 12], len(rows))
+        plan = f"'{PLAN_SHEET}'!${GROUP_COLUMN}$2:${GROUP_COLUMN}${max(last, 2)}"
+        for i, (label, g) in enumerate(rows, start=2):
+            put(ws, i, 1, label)
+            put(ws, i, 2, g.label)
+            if i - 2 >= len(rows) - len(standings[-1].groups):  # this assessment
+                formula(ws, i, 3, f'=COUNTIFS({plan},B{i},{states},"{PROGRESS_LABELS["done"]}")')
+                formula(ws, i, 4, f'=COUNTIF({plan},B{i})-COUNTIFS({plan},B{i},{states},"{PROGRESS_LABELS["not_applicable"]}")')
+            else:
+                put(ws, i, 3, g.done)
+                put(ws, i, 4, g.total)
+            formula(ws, i, 5, f"=IF(D{i}>0,C{i}/D{i},0)").number_format = "0%"
 
     ws = wb.create_sheet("回答の記録")
     fields = list(ANSWER_LABELS)

@@ -148,11 +148,43 @@ class ItemChange:
 
 
 @dataclass
+class GroupCount:
+    """One plan group in one assessment: how many of its measures were done, of how many planned
+    (「対象外」 measures are not counted: they are not work left to do)."""
+
+    group: str
+    label: str
+    done: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@dataclass
+class Standing:
+    """One assessment's progress on its plan, group by group: a point on the re-assessment chart."""
+
+    code: str
+    date: str
+    groups: list[GroupCount]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Standing":
+        return cls(d["code"], d["date"], [GroupCount(**g) for g in d["groups"]])
+
+
+STANDINGS_KEPT = 8  # the earlier assessments a re-assessment keeps for its chart: two years of quarterly reviews
+
+
+@dataclass
 class Comparison:
     previous_code: str
     previous_date: str
     rows: list[ComparisonRow]
     items: list[ItemChange] = field(default_factory=list)  # only the items that changed; [] in records made before
+    history: list[Standing] = field(default_factory=list)  # the earlier assessments, oldest first; [] in records made before
 
     @property
     def summary(self) -> dict:
@@ -216,6 +248,22 @@ class TriageResult:  # frozen: the saved code is set by replace(), so no caller 
     def progress_of(self, measure_id: str) -> Progress:
         return self.progress.get(measure_id) or Progress()
 
+    def standing(self) -> Standing:
+        """This assessment's progress per plan group, in the catalogue's group order."""
+        groups: dict[str, GroupCount] = {}
+        for m in self.measures:
+            status = self.progress_of(m.id).status
+            if status == "not_applicable":
+                continue
+            g = groups.setdefault(m.group, GroupCount(m.group, m.group_label, 0, 0))
+            g.total += 1
+            g.done += status == "done"
+        return Standing(self.code or "", self.generated_at, list(groups.values()))
+
+    def standings(self) -> list[Standing]:
+        """Every assessment this one follows (oldest first) and this one: the chart's points."""
+        return [*(self.comparison.history if self.comparison else []), self.standing()]
+
     def progress_summary(self) -> dict[str, int]:
         counts = {s: 0 for s in PROGRESS_LABELS}
         for m in self.measures:
@@ -268,7 +316,7 @@ class TriageResult:  # frozen: the saved code is set by replace(), so no caller 
         comparison = None
         if comp:
             comparison = Comparison(comp["previous_code"], comp["previous_date"], [ComparisonRow(**r) for r in comp["rows"]],
-                                    [ItemChange(**i) for i in comp.get("items", [])])
+                                    [ItemChange(**i) for i in comp.get("items", [])], [Standing.from_dict(h) for h in comp.get("history", [])])
         return cls(
             dict(d["firm"]), items, MinimumSet(**d["minimum_set"]), [PlanMeasure(**m) for m in d["measures"]],
             {k: Progress(**v) for k, v in d.get("progress", {}).items()}, list(d.get("notes", [])), int(d.get("questions_asked", 0)),

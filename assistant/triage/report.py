@@ -18,7 +18,7 @@ from ..linebreak import lines
 from ..markup import md_text, plain
 from .catalogue import COST_TIERS, GROUP_LABELS, GROUPS
 from .flow import ANSWER_LABELS
-from .model import PROGRESS_LABELS, TriageResult
+from .model import PROGRESS_LABELS, Standing, TriageResult
 from .rules import STATUS_LABELS
 
 SCOPE_LABEL = {"whole": "全体", "lead": "柱書き"}
@@ -124,6 +124,9 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
                 f"新しく加わった対策 {s['new_measures']} 件、計画から外れた対策 {s['dropped_measures']} 件。", ""]
         changes = change_lines(r, md_text)
         out += [f"- {line}" for line in changes] + ([""] if changes else [])
+        head, groups = group_progress(r)
+        out += ["分類ごとの完了した対策（評価のたび。対象外の対策は数えない）:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(row) + " |" for row in groups] + [""]
         out += ["| ID | 対策 | 前回 | 今回 | 変化 |", "|---|---|---|---|---|"]
         for row in c.rows:
             out.append(f"| {row.measure_id} | {md_text(row.title)} | {PROGRESS_LABELS.get(row.before, '（計画になし）')} | {PROGRESS_LABELS.get(row.now, '（計画から外れた）')} | {row.change} |")
@@ -164,6 +167,71 @@ def standing_chart(r: TriageResult) -> bytes:
         for label in ax.get_xticklabels():
             label.set_fontproperties(prop)
         ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def standing_labels(standings: list[Standing]) -> list[str]:
+    """「1回目 2026-01-15」 … 「今回（3回目）」: numbered, because two assessments may share a date."""
+    last = len(standings)
+    return [f"{n}回目 {s.date[:10]}" if n < last else f"今回（{n}回目）" for n, s in enumerate(standings, start=1)]
+
+
+def group_progress(r: TriageResult) -> tuple[list[str], list[list[str]]]:
+    """The re-assessment's progress per plan group as a table (header, rows): the chart's numbers in
+    words, for the Markdown, the PDF and a reader who does not see the chart. A group that an
+    assessment had no measures in reads 「—」."""
+    standings = r.standings()
+    groups = [g for g in GROUPS if any(c.group == g for s in standings for c in s.groups)]
+    rows = []
+    for g in groups:
+        cells = []
+        for s in standings:
+            c = next((c for c in s.groups if c.group == g), None)
+            cells.append(f"{c.done}/{c.total}（{round(100 * c.share)}%）" if c else "—")
+        rows.append([GROUP_LABELS[g], *cells])
+    return ["分類", *standing_labels(standings)], rows
+
+
+def progress_chart(r: TriageResult) -> bytes | None:
+    """PNG, on a re-assessment only: the share of each plan group's measures done, one bar per
+    assessment (oldest first, this one last and in green), each bar labelled 「完了/計画」."""
+    if not r.comparison:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    font = japanese_font()
+    font_manager.fontManager.addfont(str(font))
+    prop = font_manager.FontProperties(fname=str(font))
+    standings = r.standings()
+    labels = standing_labels(standings)
+    groups = [g for g in GROUPS if any(c.group == g for s in standings for c in s.groups)]
+    fig, ax = plt.subplots(figsize=(10, min(8.0, 1.4 + 0.28 * max(1, len(groups)) * len(standings))), dpi=110)
+    height = 0.8 / len(standings)
+    for n, (s, label) in enumerate(zip(standings, labels)):
+        counts = [next((c for c in s.groups if c.group == g), None) for g in groups]
+        ys = [i - 0.4 + height / 2 + n * height for i in range(len(groups))]  # the oldest on top in each group
+        values = [100 * c.share if c else 0 for c in counts]
+        colour = "#2da44e" if n == len(standings) - 1 else ("#afb8c1", "#6e7781")[n % 2]
+        ax.barh(ys, values, height=height * 0.9, color=colour, label=label)
+        for y, v, c in zip(ys, values, counts):
+            if c:
+                ax.text(v + 1, y, f"{c.done}/{c.total}", va="center", fontsize=8, fontproperties=prop)
+    ax.set_yticks(range(len(groups)))
+    ax.set_yticklabels([GROUP_LABELS[g] for g in groups], fontproperties=prop)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 110)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_xticklabels(["0%", "25%", "50%", "75%", "100%"])
+    ax.set_title("分類ごとの完了した対策の割合（評価のたび）", fontproperties=prop)
+    ax.legend(prop=prop, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # beside the bars, never over one
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -273,6 +341,15 @@ def pdf(r: TriageResult, chart: bytes | None = None) -> bytes:
              f"新しい対策 {s['new_measures']} 件、外れた対策 {s['dropped_measures']} 件。")
         for line in change_lines(r, str):
             para(f"・{line}")
+        head, groups = group_progress(r)
+        png = progress_chart(r)
+        from PIL import Image
+
+        w_px, h_px = Image.open(io.BytesIO(png)).size
+        if doc.will_page_break(width * h_px / w_px + 6 * (len(groups) + 1) + 4):  # the chart and its table on one page
+            doc.add_page()
+        doc.image(io.BytesIO(png), w=width)
+        table(head, groups, [45] + [round(135 / (len(head) - 1))] * (len(head) - 1))
         table(["ID", "対策", "前回", "今回", "変化"], [[x.measure_id, x.title, PROGRESS_LABELS.get(x.before, "（なし）"), PROGRESS_LABELS.get(x.now, "（外れた）"), x.change]
                                                 for x in c.rows], [15, 90, 22, 22, 31])
     title(f"{next(number)}. 回答の記録", 13)

@@ -12,7 +12,7 @@ from ..corpus import Corpus
 from .catalogue import GROUP_LABELS, Catalogue
 from .flow import FORMS, ITEM_FIELDS, Flow, TriageError, TriageState, answer, clean, next_question, protected, questions_asked
 from .model import (
-    PROGRESS_STATUSES, Comparison, ComparisonRow, ItemChange, ItemResult, MinimumSet, OpenQuestion, PlanMeasure, Progress, Reason,
+    PROGRESS_STATUSES, STANDINGS_KEPT, Comparison, ComparisonRow, ItemChange, ItemResult, MinimumSet, OpenQuestion, PlanMeasure, Progress, Reason,
     SkippedQuestion, TriageResult, valid_due,
 )
 from .plan import ProtectedItem, build_plan
@@ -246,7 +246,7 @@ def compare(previous: TriageResult, progress: dict[str, Progress], measures: lis
         before = previous.progress_of(mid).status if any(m.id == mid for m in previous.measures) else ""
         now = (progress.get(mid) or Progress()).status if mid in now_ids else ""
         rows.append(ComparisonRow(mid, titles[mid], before, now))
-    return Comparison(previous.code or "", previous.generated_at, rows, changed)
+    return Comparison(previous.code or "", previous.generated_at, rows, changed, previous.standings()[-STANDINGS_KEPT:])
 
 
 def finished(state: TriageState, flow: Flow) -> bool:
