@@ -41,7 +41,7 @@ from .triage import excel as triage_excel
 from .triage import report as triage_report
 from .triage.dates import parse_full_date
 from .triage.flow import UNKNOWN, Question
-from .triage.model import PROGRESS_LABELS
+from .triage.model import PROGRESS_LABELS, PlanMeasure, Progress
 from .triage.session import TriageSession
 from .triage.templates import Templates
 
@@ -331,6 +331,7 @@ class TriageView:
     keep_plan: bool = False  # the plan table keeps what the adviser typed (a refused save changes nothing)
     notice_by: Literal["page", "plan"] = "page"  # where the notice is shown: atop the tab, or beside the plan table's button
     plan_show: str = SHOW_ALL  # the plan table's filter
+    saved_card: str = ""  # the measure a card just saved (its card says so, where the thumb is)
 
     @property
     def editable(self) -> bool:
@@ -459,17 +460,67 @@ def plan_filters(result: TriageResult) -> list[str]:
     return [SHOW_ALL, SHOW_TODO, SHOW_OVERDUE] + [SHOW_OWNER + o for o in owners]
 
 
+def _plan_shown(result: TriageResult, show: str, today: dt.date) -> list[tuple[PlanMeasure, Progress]]:
+    """The plan's measures that a filter shows, with their progress, in the plan's order."""
+    def shows(p: Progress) -> bool:
+        if show == SHOW_TODO:
+            return p.status == "todo"
+        if show == SHOW_OVERDUE:
+            return p.overdue(today)
+        if show.startswith(SHOW_OWNER):
+            return p.owner == show.removeprefix(SHOW_OWNER)
+        return True
+
+    return [(m, p) for m in result.measures if shows(p := result.progress_of(m.id))]
+
+
 def plan_rows(result: TriageResult, show: str = SHOW_ALL, today: dt.date | None = None) -> list[list[str]]:
     """The plan as the table shows it, filtered; a row is a measure with its progress."""
+    return [[m.id, m.title, p.label, p.owner, p.due, p.note] for m, p in _plan_shown(result, show, today or dt.date.today())]
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    """One measure as a phone shows it: a card with its state, owner and due date (owner and note
+    are the user's text: the renderer escapes them)."""
+
+    measure: str
+    title: str
+    status: str
+    owner: str
+    due: str
+    note: str
+    overdue: bool
+
+
+def plan_cards(result: TriageResult, show: str = SHOW_ALL, today: dt.date | None = None) -> list[PlanCard]:
+    """The plan as cards, with the table's filter."""
     today = today or dt.date.today()
-    rows = []
-    for m in result.measures:
-        p = result.progress_of(m.id)
-        if (show == SHOW_TODO and p.status != "todo") or (show == SHOW_OVERDUE and not p.overdue(today)) or (
-                show.startswith(SHOW_OWNER) and p.owner != show.removeprefix(SHOW_OWNER)):
-            continue
-        rows.append([m.id, m.title, p.label, p.owner, p.due, p.note])
-    return rows
+    return [PlanCard(m.id, m.title, p.status, p.owner, p.due, p.note, p.overdue(today)) for m, p in _plan_shown(result, show, today)]
+
+
+def triage_card(ctx: AppContext, s: WebSession, measure: str, status: str, show: str, client: str) -> TriageView:
+    """A card's state tapped on a phone: that measure's state saved at once (its owner, due date and
+    note kept). The tap comes from the page's script, so both values are checked here."""
+    if s.readonly:
+        return replace(refused(ctx, s, "閲覧専用の記録は変更できません。"), notice_by="plan")
+    if status not in PROGRESS_LABELS:
+        return replace(refused(ctx, s, "状態は " + "・".join(PROGRESS_LABELS.values()) + " から選んでください。"), notice_by="plan")
+    try:
+        current = triage_session(ctx, s)
+        measures = {m.id for m in current.result().measures} if current.finished else set()
+    except IndexUnavailable as exc:
+        return refused(ctx, s, md_text(exc))
+    if measure not in measures:
+        return replace(refused(ctx, s, "この計画にない対策です。ページを読み込み直してください。"), notice_by="plan")
+    p = current.result().progress_of(measure)
+    view = triage_step(ctx, s, client, lambda x: x.set_progress(measure, status, p.owner, p.due, p.note))
+    view = replace(view, notice_by="plan", plan_show=show or SHOW_ALL)
+    if view.refused or view.result is None:
+        return view
+    title = next(m.title for m in view.result.measures if m.id == measure)
+    return replace(view, saved_card=measure,
+                   notice=(view.notice + "\n\n" if view.notice else "") + f"✅ 保存しました: {md_text(measure)} {md_text(title)}（{PROGRESS_LABELS[status]}）")
 
 
 @dataclass(frozen=True)
@@ -532,21 +583,30 @@ def _plan_save(ctx: AppContext, s: WebSession, rows, client: str) -> TriageView:
     return replace(view, notice=(view.notice + "\n\n" if view.notice else "") + f"✅ {len(edits)} 件を保存しました: " + "、".join(said))
 
 
-def plan_show(ctx: AppContext, s: WebSession, show: str, rows) -> tuple[list[list[str]] | None, str]:
-    """The plan table for another filter; (None, why) while the table holds changes not yet saved."""
+@dataclass(frozen=True)
+class PlanShown:
+    """The plan for another filter, as table rows and as cards; rows is None (and nothing changes)
+    while the table holds changes not yet saved, and why says so."""
+
+    rows: list[list[str]] | None
+    cards: list[PlanCard]
+    why: str = ""
+
+
+def plan_show(ctx: AppContext, s: WebSession, show: str, rows) -> PlanShown:
     try:
         session = triage_session(ctx, s)
         if not session.finished:
-            return [], ""
+            return PlanShown([], [])
         result = session.result()
         if plan_edits(result, rows):
-            return None, "⚠️ 保存していない変更があります。「表の変更を保存」を押してから表示を切り替えてください。"
+            return PlanShown(None, [], "⚠️ 保存していない変更があります。「表の変更を保存」を押してから表示を切り替えてください。")
     except TriageError:
-        return None, "⚠️ 表に読み取れない値があります。直して保存してから表示を切り替えてください。"
+        return PlanShown(None, [], "⚠️ 表に読み取れない値があります。直して保存してから表示を切り替えてください。")
     except IndexUnavailable as exc:
-        return None, f"⚠️ {md_text(exc)}"
+        return PlanShown(None, [], f"⚠️ {md_text(exc)}")
     shown = plan_rows(result, show)
-    return shown, "" if shown else f"「{md_text(show)}」の対策はありません。"
+    return PlanShown(shown, plan_cards(result, show), "" if shown else f"「{md_text(show)}」の対策はありません。")
 
 
 def triage_reassess(ctx: AppContext, s: WebSession, client: str) -> TriageView:

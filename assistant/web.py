@@ -50,10 +50,12 @@ from .page import (
     consultation_row,
     feedback,
     feedback_row,
+    plan_cards,
     plan_filters,
     plan_rows,
     plan_show,
     progress_of,
+    triage_card,
     triage_delete,
     triage_grid,
     triage_next,
@@ -105,6 +107,44 @@ def templates_html(links) -> str:
                    for t in links)
     return ('<div class="templates"><p><strong>ひな形（製品の参考例）</strong>: 計画の対策で使う文書と記録簿です。御社の名前と守るべき情報を入れてあります。'
             '公式の様式ではありません。</p><ul>' + rows + "</ul></div>")
+
+
+# A tap on a card's state sends (measure, state) to the server; 「担当・期限・メモ」 picks the measure in
+# the form below and scrolls to it. One listener on the component, so a redrawn card list keeps it.
+CARDS_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-measure]');
+  if (!button || !element.contains(button)) return;
+  if (button.dataset.edit) {
+    trigger('click', {measure: button.dataset.measure, edit: true});
+    document.querySelector('#progress-pick')?.scrollIntoView({block: 'center'});
+    return;
+  }
+  button.closest('.plan-card').querySelectorAll('button[data-status]').forEach((b) => { b.disabled = true; });
+  trigger('click', {measure: button.dataset.measure, status: button.dataset.status});
+});
+"""
+
+
+def cards_html(cards, saved: str = "") -> str:
+    """The plan as cards (a phone's view of the table): title, state as four buttons (one tap saves),
+    owner, due date and note. Owner and note are the user's text, escaped; so is everything else."""
+    if not cards:
+        return '<p class="plan-cards-empty">表示する対策はありません。</p>'
+    out = []
+    for c in cards:
+        states = "".join(
+            f'<button type="button" class="plan-state" data-measure="{html.escape(c.measure)}" data-status="{key}" '
+            f'aria-pressed="{"true" if key == c.status else "false"}">{label}</button>' for key, label in PROGRESS_LABELS.items())
+        facts = "".join(f"<dt>{k}</dt><dd>{html.escape(v) or '—'}</dd>" for k, v in (("担当", c.owner), ("期限", c.due)))
+        late = '<span class="plan-late">期限切れ</span>' if c.overdue else ""
+        note = f'<p class="plan-note">メモ: {html.escape(c.note)}</p>' if c.note else ""
+        done = f'<p class="plan-saved" role="status">✅ 保存しました（{PROGRESS_LABELS.get(c.status, "")}）</p>' if c.measure == saved else ""
+        out.append(f'<li class="plan-card" id="card-{html.escape(c.measure)}"><p class="plan-title"><strong>{html.escape(c.measure)}</strong> '
+                   f'{html.escape(c.title)} {late}</p><div class="plan-states" role="group" aria-label="{html.escape(c.measure)} の状態">{states}</div>'
+                   f'<dl class="plan-facts">{facts}</dl>{note}{done}<button type="button" class="plan-edit" data-measure="{html.escape(c.measure)}" '
+                   f'data-edit="1">担当・期限・メモを入力</button></li>')
+    return '<ul class="plan-cards" aria-label="計画の対策">' + "".join(out) + "</ul>"
 
 
 def chart_html(png: bytes, progress: bytes | None = None) -> str:
@@ -298,6 +338,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                 plan_table = gr.Dataframe(headers=list(PLAN_COLUMNS), datatype="str", column_count=len(PLAN_COLUMNS), interactive=True,
                                           static_columns=[0, 1], wrap=True, elem_id="plan-table",
                                           label="計画: 「状態」（未着手・予定・完了・対象外）「担当」「期限」（2027-02-28、2027/2/28、2月末、来月末）「メモ」のセルを直して保存します")
+                plan_cards_box = gr.HTML(elem_id="plan-cards", js_on_load=CARDS_JS)  # the table as cards, on a phone (app.css)
                 with gr.Row():
                     plan_save = gr.Button("表の変更を保存", variant="primary", elem_id="plan-save", scale=1)
                     plan_note = gr.Markdown(elem_id="plan-message")  # beside the button: what was saved, or which cell to fix
@@ -317,7 +358,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
 
         outs = [sess, code_md, message, bar, question_md, choice, multi, free, next_btn, unknown_btn, back_btn, result_box, result_md, chart,
                 md_file, pdf_file, xlsx_file, templates_box, pick, progress_box, table, grid_note, grid_make, grid_submit,
-                plan_table, plan_note, plan_filter]
+                plan_table, plan_note, plan_filter, plan_cards_box]
 
         def shown(v: TriageView) -> dict:
             """One diagnosis view as component updates."""
@@ -332,6 +373,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                 base[table] = grid.rows_for(v.items)
             if not v.keep_plan:
                 base[plan_table] = plan_rows(v.result, v.plan_show) if v.result is not None else []
+                base[plan_cards_box] = cards_html(plan_cards(v.result, v.plan_show), v.saved_card) if v.result is not None else ""
                 filters = plan_filters(v.result) if v.result is not None else [SHOW_ALL]
                 base[plan_filter] = gr.update(choices=filters, value=v.plan_show if v.plan_show in filters else SHOW_ALL)
             return base | (finished(v) if v.result is not None else asking(v))
@@ -388,16 +430,28 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                         [sess, plan_table, plan_filter], outs, api_name=False)
 
         def on_plan_filter(s: WebSession, show: str, rows):
-            shown_rows, why = plan_show(ctx, s, show, rows)
-            return (gr.update(), why) if shown_rows is None else (shown_rows, why)
+            p = plan_show(ctx, s, show, rows)
+            return (gr.update(), p.why, gr.update()) if p.rows is None else (p.rows, p.why, cards_html(p.cards))
 
-        plan_filter.input(on_plan_filter, [sess, plan_filter, plan_table], [plan_table, plan_note], api_name=False)
+        plan_filter.input(on_plan_filter, [sess, plan_filter, plan_table], [plan_table, plan_note, plan_cards_box], api_name=False)
+
+        def on_card(s: WebSession, show: str, evt: gr.EventData, request: gr.Request):
+            data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+            measure = str(data.get("measure") or "")[:20]
+            if data.get("edit"):  # the form below, on this measure and with what is recorded for it
+                p = progress_of(s, measure)
+                return {} if p is None else {pick: gr.update(value=measure), status: p.status, owner: p.owner, due: p.due, note: p.note}
+            return shown(triage_card(ctx, s, measure, str(data.get("status") or "")[:20], show, _client(request)))
+
+        plan_cards_box.click(on_card, [sess, plan_filter], [*outs, status, owner, due, note], api_name=False)
 
         def on_pick(s: WebSession, measure_id):
             p = progress_of(s, measure_id)
             return (gr.update(),) * 4 if p is None else (p.status, p.owner, p.due, p.note)
 
-        pick.change(on_pick, [sess, pick], [status, owner, due, note], api_name=False)
+        # .input, not .change: a card's 「担当・期限・メモを入力」 sets the measure and its values in one
+        # answer, and a second answer from .change could arrive after the adviser began typing.
+        pick.input(on_pick, [sess, pick], [status, owner, due, note], api_name=False)
 
         def on_grid_make(items_text: str, rows):
             try:

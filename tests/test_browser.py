@@ -365,7 +365,8 @@ def open_saved(browser, server: str, code: str, secret: str, width: int = 1280, 
     pg.fill("#resume-code textarea, #resume-code input", code)
     pg.fill("#resume-secret input, #resume-secret textarea", secret)
     pg.click("#resume")
-    pg.wait_for_selector("#plan-table [data-testid=cell-0-2]", timeout=60000)
+    # The plan, as a table (on a phone it is hidden, and gradio draws no rows in it) or as cards
+    pg.wait_for_selector("#plan-table [data-testid=cell-0-2], #plan-cards li.plan-card", state="attached", timeout=60000)
     return context, pg
 
 
@@ -404,7 +405,7 @@ def test_a_reassessment_names_the_verdict_that_changed(browser, server):
     context.close()
 
 
-@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+@pytest.mark.parametrize("width, height", [(1280, 800)])  # a phone or a tablet gets cards (below)
 def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
     """#22: status, owner, due date and note edited in the plan's rows and saved at once; a bad date
     is named beside the button and every typed cell stays; the filters show what is late."""
@@ -438,6 +439,49 @@ def test_progress_is_marked_in_the_plan_table(browser, server, width, height):
     assert overdue != first and overdue.startswith("M")
     pg.locator("#plan-filter label", has_text="担当: 山田").click()
     pg.wait_for_function("([m]) => document.querySelector('#plan-table [data-testid=cell-0-0]')?.innerText.includes(m)", arg=[first], timeout=30000)
+    context.close()
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (820, 1180)])  # a phone; a tablet upright
+def test_on_a_phone_the_plan_is_cards_and_one_tap_marks_a_state(browser, server, width, height):
+    """#22: at 390 px the plan is one card per measure (title, state, owner, due); a tap on a state
+    saves it at once, and the card says so where the thumb is. The owner typed by the adviser is
+    shown as text, never as markup or a template."""
+    code, secret = saved_consultation(server)
+    context, pg = open_saved(browser, server, code, secret, width, height)
+    cards = pg.locator("#plan-cards li.plan-card")
+    cards.first.wait_for(timeout=30000)
+    assert not pg.locator("#plan-table").is_visible() and not pg.locator("#plan-save").is_visible()  # no six columns on a phone
+    first = cards.first
+    measure = first.get_attribute("id").removeprefix("card-")
+    box = first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # the card fits the screen: nothing scrolls sideways
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= width
+    done = first.locator("button.plan-state", has_text="完了")
+    assert done.bounding_box()["height"] >= 44  # a thumb's target
+    with timed("カードで状態を保存"):
+        done.click()
+        pg.wait_for_function("([m]) => document.querySelector(`#card-${m} .plan-saved`)?.innerText.includes('保存しました')", arg=[measure], timeout=30000)
+    assert pg.locator(f"#card-{measure} button.plan-state[aria-pressed=true]").inner_text().strip() == "完了"
+    assert "完了 1" in pg.inner_text("#triage-result-md")
+    # 担当・期限・メモ: the form below opens on this measure; what is typed there shows on the card
+    pg.locator(f"#card-{measure} button.plan-edit").click()
+    pg.wait_for_function("([m]) => document.querySelector('#progress-pick input')?.value.startsWith(m)", arg=[measure], timeout=30000)
+    owner = "<b>山田</b>{{value}}${1+1}"
+    pg.fill("#progress-owner textarea, #progress-owner input", owner)
+    pg.fill("#progress-due textarea, #progress-due input", "2020/1/31")
+    with timed("カードの担当・期限の保存"):
+        pg.click("#progress-save")
+        pg.wait_for_function("([m]) => document.querySelector(`#card-${m}`)?.innerText.includes('2020-01-31')", arg=[measure], timeout=30000)
+    card = pg.locator(f"#card-{measure}")
+    assert owner in card.inner_text() and card.locator("b").count() == 0  # the owner as typed, as text
+    assert pg.locator(f"#card-{measure} .plan-late").count() == 0  # done: not late, whatever its date
+    card.scroll_into_view_if_needed()
+    pg.screenshot(path=str(SHOTS / f"09-plan-cards-{width}.png"))
+    with timed("計画の表の絞り込み"):
+        pg.locator("#plan-filter label", has_text="未着手").click()
+        pg.wait_for_function("([m]) => !document.querySelector(`#card-${m}`)", arg=[measure], timeout=30000)
+    assert cards.count() >= 1
     context.close()
 
 

@@ -17,11 +17,13 @@ from assistant.page import (
     admin_pdf,
     chat_turn,
     feedback,
+    triage_card,
     triage_delete,
     triage_grid,
     triage_next,
     triage_open,
     triage_plan_save,
+    plan_cards,
     plan_rows,
     plan_show,
     triage_progress,
@@ -155,11 +157,11 @@ def test_the_plan_table_saves_every_changed_row_at_once_and_refuses_a_bad_cell_w
     assert refused.refused and refused.keep_plan and refused.notice_by == "plan"
     assert again[3][0] in refused.notice and "日付はありません" in refused.notice, refused.notice
     assert triage_view(ctx, saved.session).result.progress_of(again[2][0]).status == "todo"  # nothing of the refused save was kept
-    assert plan_show(ctx, saved.session, "未着手", again)[0] is None  # switching the filter would lose the typed cells
+    assert plan_show(ctx, saved.session, "未着手", again).rows is None  # switching the filter would lose the typed cells
 
     unchanged = triage_plan_save(ctx, saved.session, plan_rows(saved.result), "すべて", CLIENT)
     assert "変更はありません" in unchanged.notice and unchanged.keep_plan
-    shown, _ = plan_show(ctx, saved.session, "担当: 山田", plan_rows(saved.result))
+    shown = plan_show(ctx, saved.session, "担当: 山田", plan_rows(saved.result)).rows
     assert [r[0] for r in shown] == [rows[0][0]]
 
 
@@ -170,3 +172,26 @@ def test_a_read_only_record_refuses_the_plan_table(ctx):
     rows[0][2] = "完了"
     v = triage_plan_save(ctx, shared.session, rows, "すべて", CLIENT)
     assert v.refused and "閲覧専用" in v.notice
+
+
+def test_a_cards_state_is_saved_by_one_tap_and_keeps_the_owner_and_date(ctx):
+    """On a phone the plan is cards: one tap on a state saves that measure, and what was recorded
+    for it before (owner, due date, note) stays."""
+    s = finish(ctx)
+    first = plan_rows(triage_view(ctx, s).result)[0][0]
+    before = triage_progress(ctx, s, ProgressForm(first, "planned", "山田", "2027-01-31", "見積待ち"), CLIENT)
+    tapped = triage_card(ctx, before.session, first, "done", "すべて", CLIENT)
+    assert not tapped.refused and tapped.saved_card == first and tapped.notice_by == "plan" and "完了" in tapped.notice
+    p = triage_open(ctx, WebSession(), s.code, s.secret, CLIENT).result.progress_of(first)  # in the record
+    assert (p.status, p.owner, p.due, p.note) == ("done", "山田", "2027-01-31", "見積待ち")
+    cards = plan_cards(tapped.result)
+    assert cards[0].measure == first and cards[0].status == "done" and cards[0].owner == "山田"
+    assert [c.measure for c in plan_cards(tapped.result, "未着手")] == [r[0] for r in plan_rows(tapped.result, "未着手")]
+    # What the page's script sends is checked: no other state, no measure outside the plan, no change to a shared record
+    for measure, status in ((first, "finished"), ("M999", "done"), ("", "done")):
+        v = triage_card(ctx, tapped.session, measure, status, "すべて", CLIENT)
+        assert v.refused and v.notice_by == "plan", (measure, status)
+    shared = triage_open(ctx, WebSession(), s.code, "", CLIENT)
+    v = triage_card(ctx, shared.session, first, "todo", "すべて", CLIENT)
+    assert v.refused and "閲覧専用" in v.notice
+    assert triage_open(ctx, WebSession(), s.code, s.secret, CLIENT).result.progress_of(first).status == "done"
