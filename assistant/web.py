@@ -308,7 +308,7 @@ def triage_tab(ctx, sess: gr.State, demo: gr.Blocks, tabs: gr.Tabs):
                         next_btn = gr.Button("次へ", variant="primary", elem_id="triage-next")
                         unknown_btn = gr.Button(UNKNOWN, elem_id="triage-unknown")
                         back_btn = gr.Button(BACK_LABEL, elem_id="triage-back")
-            with gr.Tab("一覧表で入力する（アドバイザー向け）", id="grid"):
+            with gr.Tab("一覧表（アドバイザー向け）", id="grid"):
                 gr.Markdown("会社と情報を一覧で入力します。会話と同じ順に質問をたどるので、結果と記録は会話と同じになります。"
                             "空欄は「わからない」です。値は 秘密保持・法令・公開・競争力・社外: はい／いいえ／わからない、損害: 大／中／小／わからない、"
                             "態様: 電子データ・書面・物品・人の知識・ノウハウ（「・」区切り）、利用できる人: 限られた担当者／部署内／社員全員／社外の人も。")

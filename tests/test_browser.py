@@ -245,7 +245,7 @@ def test_triage_in_the_tab_marks_progress_and_downloads_the_records(page, tmp_pa
         page.wait_for_function("() => document.querySelector('#triage-result-md')?.innerText.includes('顧客図面')", timeout=60000)
     assert "閲覧専用" in page.inner_text("#triage-message") and not page.locator("#progress-save").is_visible()
     assert "「戻る」" not in page.inner_text("#triage-question")  # it would name a button the reader does not have
-    page.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    page.get_by_role("tab", name="一覧表（アドバイザー向け）").click()
     assert not page.locator("#grid-submit").is_visible() and not page.locator("#grid-make").is_visible()
     page.screenshot(path=str(SHOTS / "06-triage-shared-read-only.png"), full_page=True)
 
@@ -262,7 +262,7 @@ def set_cell(pg, r: int, c: int, text: str, table: str = "#grid") -> None:
 
 def fill_grid(pg) -> None:
     name, industry, size, collab = THREE_ITEMS["firm"]
-    pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    pg.get_by_role("tab", name="一覧表（アドバイザー向け）").click()
     for sel, value in (("#grid-industry", industry), ("#grid-size", size)):
         pg.locator(sel + " input").click()
         pg.get_by_role("option", name=value, exact=True).click()
@@ -325,7 +325,7 @@ def test_a_grid_with_a_bad_cell_keeps_every_input_and_saves_nothing(browser, ser
     context, pg = new_page(browser, server)
     pg.get_by_role("tab", name="見極め診断").click()
     wait_question(pg, "会社名")
-    pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    pg.get_by_role("tab", name="一覧表（アドバイザー向け）").click()
     pg.click("#grid-submit")  # an empty grid
     pg.wait_for_function("() => document.querySelector('#grid-message')?.innerText.includes('情報がありません')", timeout=30000)
     fill_grid(pg)
@@ -380,7 +380,7 @@ def test_a_reassessment_names_the_verdict_that_changed(browser, server):
     with timed("再診断を始める"):
         pg.click("#reassess")
         pg.wait_for_function("() => document.querySelector('#triage-message')?.innerText.includes('再診断を始めました')", timeout=30000)
-    pg.get_by_role("tab", name="一覧表で入力する（アドバイザー向け）").click()
+    pg.get_by_role("tab", name="一覧表（アドバイザー向け）").click()
     pg.wait_for_selector("#grid [data-testid=cell-1-0]", timeout=30000)
     assert "見積単価表" in pg.inner_text("#grid [data-testid=cell-1-0]")  # the earlier answers, ready to correct
     set_cell(pg, 1, 4, "はい")  # 競争力の源泉
@@ -483,6 +483,48 @@ def test_on_a_phone_the_plan_is_cards_and_one_tap_marks_a_state(browser, server,
         pg.wait_for_function("([m]) => !document.querySelector(`#card-${m}`)", arg=[measure], timeout=30000)
     assert cards.count() >= 1
     context.close()
+
+
+def axe_violations(pg) -> list[str]:
+    """axe-core (WCAG 2.0 and 2.1, levels A and AA) run in the page; one line per violation and element."""
+    import importlib.resources
+
+    pg.evaluate((importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8"))
+    return pg.evaluate("""async () => {
+      const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+      return r.violations.flatMap(v => v.nodes.map(n => `${v.id}: ${n.target.join(' ')}: ${(n.failureSummary || '').slice(0, 160)}`));
+    }""")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_every_tab_passes_axe_core_on_a_desktop_and_a_phone(browser, server, width, height):
+    """#22: no WCAG 2 A/AA violation that axe-core finds, on every tab, at 1280 and 390 px. Before:
+    gradio's orange buttons and selected tab (2.8 to 1), a pale dropdown text, English aria labels
+    on elements without a role, and on a phone 資料 and 管理 only in an overflow menu."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.goto(server)
+    pg.wait_for_selector("#question textarea", timeout=60000)
+    ask(pg, "取引先から預かった図面はどう管理すればいい？", "製品の助言")
+    found = {"相談チャット": axe_violations(pg)}
+    for name in ("見極め診断", "資料", "管理"):
+        tab = pg.get_by_role("tab", name=name)
+        assert tab.is_visible(), f"{name} のタブが {width} px で見えません"  # on the tab bar, not in a menu
+        tab.click()
+        pg.wait_for_timeout(800)  # the tab's content drawn
+        found[name] = axe_violations(pg)
+        if name == "見極め診断":
+            grid_tab = pg.get_by_role("tab", name="一覧表（アドバイザー向け）")
+            assert grid_tab.is_visible(), f"一覧表のタブが {width} px で見えません"
+            grid_tab.click()
+            pg.wait_for_selector("#grid", timeout=30000)
+            found["一覧表"] = axe_violations(pg)
+    context.close()
+    code, secret = saved_consultation(server)
+    context, pg = open_saved(browser, server, code, secret, width, height)  # a finished diagnosis: the result, the plan (table or cards)
+    found["診断の結果と計画"] = axe_violations(pg)
+    context.close()
+    assert {k: v for k, v in found.items() if v} == {}
 
 
 def chat_reply(pg, text: str, expect: str) -> None:
