@@ -508,12 +508,12 @@ def triage_card(ctx: AppContext, s: WebSession, measure: str, status: str, show:
         return replace(refused(ctx, s, "状態は " + "・".join(PROGRESS_LABELS.values()) + " から選んでください。"), notice_by="plan")
     try:
         current = triage_session(ctx, s)
-        measures = {m.id for m in current.result().measures} if current.finished else set()
+        result = current.result() if current.finished else None
     except IndexUnavailable as exc:
         return refused(ctx, s, md_text(exc))
-    if measure not in measures:
+    if result is None or measure not in {m.id for m in result.measures}:
         return replace(refused(ctx, s, "この計画にない対策です。ページを読み込み直してください。"), notice_by="plan")
-    p = current.result().progress_of(measure)
+    p = result.progress_of(measure)
     view = triage_step(ctx, s, client, lambda x: x.set_progress(measure, status, p.owner, p.due, p.note))
     view = replace(view, notice_by="plan", plan_show=show or SHOW_ALL)
     if view.refused or view.result is None:

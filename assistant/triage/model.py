@@ -170,6 +170,10 @@ class Standing:
     date: str
     groups: list[GroupCount]
 
+    def count(self, group: str) -> GroupCount | None:
+        """The group's count, or None when this assessment had no measure in it."""
+        return next((c for c in self.groups if c.group == group), None)
+
     @classmethod
     def from_dict(cls, d: dict) -> "Standing":
         return cls(d["code"], d["date"], [GroupCount(**g) for g in d["groups"]])
@@ -249,7 +253,7 @@ class TriageResult:  # frozen: the saved code is set by replace(), so no caller 
         return self.progress.get(measure_id) or Progress()
 
     def standing(self) -> Standing:
-        """This assessment's progress per plan group, in the catalogue's group order."""
+        """This assessment's progress per plan group, in the plan's order (the plan goes group by group)."""
         groups: dict[str, GroupCount] = {}
         for m in self.measures:
             status = self.progress_of(m.id).status

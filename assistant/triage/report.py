@@ -143,17 +143,28 @@ def markdown(r: TriageResult, include_answers: bool = True) -> str:
     return "\n".join(out)
 
 
+def _japanese_prop():
+    """matplotlib's font properties for the embedded Japanese font (both charts draw kana and kanji with it)."""
+    from matplotlib import font_manager
+
+    font = japanese_font()
+    font_manager.fontManager.addfont(str(font))
+    return font_manager.FontProperties(fname=str(font))
+
+
+def _groups_in(standings: list[Standing]) -> list[str]:
+    """The plan groups any of the assessments had measures in, in the catalogue's order."""
+    return [g for g in GROUPS if any(s.count(g) for s in standings)]
+
+
 def standing_chart(r: TriageResult) -> bytes:
     """PNG: items per judgement, the plan per cost tier, and progress on the plan."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    font = japanese_font()
-    font_manager.fontManager.addfont(str(font))
-    prop = font_manager.FontProperties(fname=str(font))
+    prop = _japanese_prop()
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(10, 3), dpi=110)
     statuses = list(STATUS_LABELS)
     a.bar([STATUS_LABELS[s] for s in statuses], [sum(1 for it in r.items if it.status == s) for s in statuses], color=["#cf222e", "#d29922", "#8c959f"])
@@ -185,14 +196,8 @@ def group_progress(r: TriageResult) -> tuple[list[str], list[list[str]]]:
     words, for the Markdown, the PDF and a reader who does not see the chart. A group that an
     assessment had no measures in reads 「—」."""
     standings = r.standings()
-    groups = [g for g in GROUPS if any(c.group == g for s in standings for c in s.groups)]
-    rows = []
-    for g in groups:
-        cells = []
-        for s in standings:
-            c = next((c for c in s.groups if c.group == g), None)
-            cells.append(f"{c.done}/{c.total}（{round(100 * c.share)}%）" if c else "—")
-        rows.append([GROUP_LABELS[g], *cells])
+    rows = [[GROUP_LABELS[g], *(f"{c.done}/{c.total}（{round(100 * c.share)}%）" if (c := s.count(g)) else "—" for s in standings)]
+            for g in _groups_in(standings)]
     return ["分類", *standing_labels(standings)], rows
 
 
@@ -204,19 +209,16 @@ def progress_chart(r: TriageResult) -> bytes | None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    font = japanese_font()
-    font_manager.fontManager.addfont(str(font))
-    prop = font_manager.FontProperties(fname=str(font))
+    prop = _japanese_prop()
     standings = r.standings()
     labels = standing_labels(standings)
-    groups = [g for g in GROUPS if any(c.group == g for s in standings for c in s.groups)]
+    groups = _groups_in(standings)
     fig, ax = plt.subplots(figsize=(10, min(8.0, 1.4 + 0.28 * max(1, len(groups)) * len(standings))), dpi=110)
     height = 0.8 / len(standings)
     for n, (s, label) in enumerate(zip(standings, labels)):
-        counts = [next((c for c in s.groups if c.group == g), None) for g in groups]
+        counts = [s.count(g) for g in groups]
         ys = [i - 0.4 + height / 2 + n * height for i in range(len(groups))]  # the oldest on top in each group
         values = [100 * c.share if c else 0 for c in counts]
         colour = "#2da44e" if n == len(standings) - 1 else ("#afb8c1", "#6e7781")[n % 2]
